@@ -1,0 +1,31 @@
+"""nbgrader settings of the course. The course root is this folder."""
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "dl-workbook"
+c.CourseDirectory.root = HERE
+# SQLite by default; any SQLAlchemy URL works (`course grade --db postgresql://...`).
+c.CourseDirectory.db_url = os.environ.get("COURSE_DB_URL", "sqlite:///" + os.path.join(HERE, "gradebook.db"))
+# Files other than notebooks that an assignment ships (data, images) travel with it.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# What students see in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Release notebooks ship without outputs; source notebooks are committed without them too.
+c.ClearOutput.enabled = True
+
+# Execution during autograding. The grader sets COURSE_QUICK=1 so that training cells run a
+# short version; a notebook that still takes longer than this is cut off and loses those cells.
+c.ExecutePreprocessor.timeout = 300
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+c.Execute.allow_errors = True
+
+# Huge outputs are truncated before they reach the feedback.
+c.LimitOutput.max_lines = 500
+c.LimitOutput.max_traceback = 60
