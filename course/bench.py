@@ -1,0 +1,43 @@
+"""``course bench``: run benchmark sections and merge their figures into benchmarks/results.json."""
+import importlib
+import json
+import platform
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+from course.paths import COURSE_ROOT, CourseError
+
+RESULTS = COURSE_ROOT / "benchmarks" / "results.json"
+
+
+def sections():
+    """Names of the benchmark sections (modules of the ``benchmarks`` folder)."""
+    return sorted(m.name for m in pkgutil.iter_modules([str(COURSE_ROOT / "benchmarks")]) if not m.name.startswith("_"))
+
+
+def run(names=None, results_path=RESULTS):
+    """Run the named sections (all by default); return the merged results dict."""
+    if str(COURSE_ROOT) not in sys.path:
+        sys.path.insert(0, str(COURSE_ROOT))
+    available = sections()
+    names = list(names) or available
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise CourseError(f"unknown benchmark section(s) {', '.join(unknown)}; choose from {', '.join(available)}")
+    results = json.loads(Path(results_path).read_text()) if Path(results_path).exists() else {}
+    for name in names:
+        print(f"== benchmark {name}", flush=True)
+        start = time.perf_counter()
+        figures = importlib.import_module(f"benchmarks.{name}").run()
+        for key, value in figures.items():
+            print(f"   {key} = {json.dumps(value)}")
+        print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)
+        results.update(figures)
+        results.setdefault("_measured_on", {})[name] = {
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        }
+        Path(results_path).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    return results
