@@ -1,7 +1,8 @@
 """Run-time switches shared by every notebook.
 
-The autograder (``course grade`` / ``course check``) sets ``COURSE_QUICK=1`` in the kernel's
-environment. Training cells read :func:`quick_mode` and then train on a small subset for a few
+The autograder sets ``COURSE_QUICK=1`` in the kernel's environment (``course grade`` and
+``course check`` do; plain ``nbgrader autograde`` and ``validate`` set ``NBGRADER_EXECUTION``,
+which counts too). Training cells read :func:`quick_mode` and then train on a small subset for a few
 steps, so that grading a class never retrains MNIST once per student. Students see the full run.
 """
 import os
@@ -10,8 +11,17 @@ QUICK_ENV = "COURSE_QUICK"
 
 
 def quick_mode():
-    """True when the notebook runs under the grader (``COURSE_QUICK`` set to 1/true/yes)."""
-    return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    """True when the notebook runs under the grader or nbgrader's validator.
+
+    ``COURSE_QUICK`` set to 1/true/yes/on forces it on, 0/false/no/off forces it off;
+    otherwise nbgrader's ``NBGRADER_EXECUTION`` (autograde, validate) turns it on.
+    """
+    flag = os.environ.get(QUICK_ENV, "").strip().lower()
+    if flag in {"1", "true", "yes", "on"}:
+        return True
+    if flag in {"0", "false", "no", "off"}:
+        return False
+    return os.environ.get("NBGRADER_EXECUTION", "") in {"autograde", "validate"}
 
 
 def pick(full, quick):

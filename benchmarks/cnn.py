@@ -1,0 +1,119 @@
+"""Benchmark of assignment 06_cnn: the small MNIST CNN and the speed of the reference convolution.
+
+Figures:
+
+- ``cnn_test_accuracy``: test accuracy (full 10,000 images) of ``utils.cnn_model`` (conv 5x5x8 ->
+  ReLU -> max-pool -> conv 5x5x16 -> ReLU -> max-pool -> dense 10 -> softmax) after ``EPOCHS``
+  epochs of Adam on the 60,000 training images, with the notebook's settings;
+- ``cnn_train_seconds``: wall time of that training;
+- ``conv_reference_speedup``: time of a readable loop ``conv_forward`` + ``conv_backward`` (below,
+  the loops a student writes) divided by the time of ``utils.cnn_utils`` on a batch of 64 inputs
+  28x28x8 with sixteen 3x3 filters (stride 1, pad 1), float64. The outputs are compared first.
+
+Targets on 2 cores: accuracy >= 0.985 in <= 120 s, speed-up >= 50x.
+Run: ``MNIST_PATH=... python -m course bench cnn``.
+"""
+import time
+
+import numpy as np
+
+from utils import cnn_model, cnn_utils
+
+EPOCHS, BATCH_SIZE, LR, LR_DECAY, SEED = 3, 64, 2e-3, 0.35, 0
+
+
+# ------------------------------------------------------------------ readable loop versions
+def loop_conv_forward(A_prev, W, b, hparameters):
+    """The step-by-step loops: one window, one filter at a time."""
+    m, n_H_prev, n_W_prev, _ = A_prev.shape
+    f, _, _, n_C = W.shape
+    s, p = hparameters["stride"], hparameters["pad"]
+    n_H, n_W = (n_H_prev + 2 * p - f) // s + 1, (n_W_prev + 2 * p - f) // s + 1
+    A_pad = np.pad(A_prev, ((0, 0), (p, p), (p, p), (0, 0)))
+    Z = np.zeros((m, n_H, n_W, n_C))
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                window = A_pad[i, h * s : h * s + f, w * s : w * s + f, :]
+                for c in range(n_C):
+                    Z[i, h, w, c] = np.sum(window * W[:, :, :, c]) + b[0, 0, 0, c]
+    return Z, (A_prev, W, b, hparameters)
+
+
+def loop_conv_backward(dZ, cache):
+    A_prev, W, b, hparameters = cache
+    f = W.shape[0]
+    s, p = hparameters["stride"], hparameters["pad"]
+    m, n_H, n_W, n_C = dZ.shape
+    A_pad = np.pad(A_prev, ((0, 0), (p, p), (p, p), (0, 0)))
+    dA_pad = np.zeros_like(A_pad)
+    dW, db = np.zeros_like(W), np.zeros((1, 1, 1, n_C))
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                hs, ws = h * s, w * s
+                window = A_pad[i, hs : hs + f, ws : ws + f, :]
+                for c in range(n_C):
+                    g = dZ[i, h, w, c]
+                    dA_pad[i, hs : hs + f, ws : ws + f, :] += W[:, :, :, c] * g
+                    dW[:, :, :, c] += window * g
+                    db[:, :, :, c] += g
+    H, Wd = A_prev.shape[1:3]
+    return dA_pad[:, p : p + H, p : p + Wd, :], dW, db
+
+
+def conv_speedup(m=64, n=28, n_C_prev=8, n_C=16, f=3, repeats=5):
+    """(loop seconds, reference seconds, speed-up) for conv_forward + conv_backward."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((m, n, n, n_C_prev))
+    W = rng.standard_normal((f, f, n_C_prev, n_C))
+    b = rng.standard_normal((1, 1, 1, n_C))
+    hp = {"pad": 1, "stride": 1}
+
+    def reference():
+        Z, cache = cnn_utils.conv_forward(A, W, b, hp)
+        return (Z,) + cnn_utils.conv_backward(Z, cache)
+
+    def loops():
+        Z, cache = loop_conv_forward(A, W, b, hp)
+        return (Z,) + loop_conv_backward(Z, cache)
+
+    start = time.perf_counter()
+    slow = loops()
+    t_loop = time.perf_counter() - start
+    fast = reference()  # warm-up
+    for got, want in zip(fast, slow):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        reference()
+        times.append(time.perf_counter() - start)
+    t_ref = min(times)
+    return t_loop, t_ref, t_loop / t_ref
+
+
+def train_and_evaluate(epochs=EPOCHS, progress=True):
+    """Train the notebook's CNN on all of MNIST; return (test accuracy, training seconds)."""
+    from utils.mnist import load_mnist
+
+    x_train, y_train, x_test, y_test = load_mnist()
+    X, Xt = cnn_model.preprocess(x_train), cnn_model.preprocess(x_test)
+    params, history = cnn_model.train_cnn(X, np.asarray(y_train, dtype=int), epochs=epochs, batch_size=BATCH_SIZE,
+                                          lr=LR, lr_decay=LR_DECAY, seed=SEED, progress=progress)
+    return cnn_model.accuracy(Xt, y_test, params), history["seconds"]
+
+
+def run():
+    t_loop, t_ref, speedup = conv_speedup()
+    print(f"   conv loops {t_loop:.2f} s, reference {t_ref * 1000:.1f} ms", flush=True)
+    acc, seconds = train_and_evaluate()
+    return {
+        "cnn_test_accuracy": round(acc, 4),
+        "cnn_train_seconds": round(seconds, 1),
+        "conv_reference_speedup": round(speedup, 1),
+    }
+
+
+if __name__ == "__main__":
+    print(run())

@@ -1,0 +1,67 @@
+"""``course build``: validate source notebooks and generate the student release with nbgrader."""
+import shutil
+import tempfile
+from pathlib import Path
+
+from course.nbgrader_api import make_api
+from course.paths import COURSE_ROOT, CourseError, check_assignment
+from course.validation import read_notebook, validate_source_notebook
+
+
+def validate_assignment(assignment, root=COURSE_ROOT):
+    """Raise CourseError listing every metadata problem of ``source/<assignment>/*.ipynb``."""
+    check_assignment(assignment, root)
+    notebooks = sorted((Path(root) / "source" / assignment).glob("*.ipynb"))
+    if not notebooks:
+        raise CourseError(f"source/{assignment}/ has no notebook")
+    problems = []
+    for path in notebooks:
+        try:
+            nb = read_notebook(path)
+        except ValueError as err:
+            problems.append(str(err))
+            continue
+        problems += validate_source_notebook(nb, f"source/{assignment}/{path.name}")
+    if problems:
+        raise CourseError(f"{assignment}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    return notebooks
+
+
+def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None):
+    """Validate, then run nbgrader's generate_assignment.
+
+    Args:
+        release_dir: where ``<assignment>/`` is written; default ``root/release``.
+        db_url: gradebook that records the assignment and its source cells (autograding needs
+            them to restore locked cells and hidden tests); default the course gradebook.
+    Returns:
+        the path of the generated ``release_dir/<assignment>`` folder.
+    """
+    validate_assignment(assignment, root)
+    overrides = {}
+    if release_dir is not None:
+        overrides["CourseDirectory"] = {"release_directory": str(Path(release_dir).resolve())}
+    api = make_api(root, db_url=db_url, overrides=overrides)
+    result = api.generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise CourseError(f"nbgrader could not generate {assignment}:\n{result.get('error') or result.get('log')}")
+    out = Path(release_dir or Path(root) / "release") / assignment
+    # nbgrader copies the source folder's other files too; it never needs a checkpoint folder.
+    shutil.rmtree(out / ".ipynb_checkpoints", ignore_errors=True)
+    return out
+
+
+def fresh_build_differences(assignment, root=COURSE_ROOT):
+    """Files that differ between the committed ``release/<assignment>`` and a fresh build.
+
+    Returns a list of relative paths (empty when the committed release is up to date).
+    """
+    committed = Path(root) / "release" / assignment
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = generate_release(assignment, root, release_dir=Path(tmp) / "release",
+                                 db_url=f"sqlite:///{tmp}/gradebook.db")
+        names = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
+        names |= {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()} if committed.exists() else set()
+        return sorted(str(n) for n in names
+                      if not (committed / n).exists() or not (fresh / n).exists()
+                      or (committed / n).read_bytes() != (fresh / n).read_bytes())

@@ -1,0 +1,169 @@
+"""Command line of the course tool: ``python -m course <command>``."""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from course.paths import COURSE_ROOT, CourseError, existing_assignments
+
+
+def _assignments(names):
+    return list(names) or existing_assignments()
+
+
+def cmd_build(args):
+    from course.build import generate_release
+
+    for asg in _assignments(args.assignments):
+        start = time.perf_counter()
+        out = generate_release(asg)
+        print(f"built {out.relative_to(COURSE_ROOT)} ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def cmd_check(args):
+    from course.check import check_assignment_grades
+
+    failures = 0
+    print(f"{'assignment':18} {'source':>10} {'release':>8} {'source s':>9} {'release s':>10}  verdict")
+    for asg in _assignments(args.assignments):
+        r = check_assignment_grades(asg, timeout=args.timeout)
+        verdict = "ok" if r.ok else "FAILED"
+        print(f"{asg:18} {r.source_score:>4g}/{r.max_score:<5g} {r.release_score:>8g} {r.source_seconds:>9.1f} "
+              f"{r.release_seconds:>10.1f}  {verdict}", flush=True)
+        for p in r.problems:
+            print(f"    {p}")
+        failures += not r.ok
+    return 1 if failures else 0
+
+
+def _print_results(assignment, results, csv_path):
+    from course.report import reasons, summary_table, write_csv
+
+    print()
+    print(f"Scores for {assignment}")
+    print(summary_table(results))
+    why = reasons(results)
+    if why:
+        print("\nWhere points were lost:")
+        print(why)
+    write_csv(results, csv_path)
+    print(f"\nCSV: {Path(csv_path).relative_to(COURSE_ROOT) if Path(csv_path).is_relative_to(COURSE_ROOT) else csv_path}")
+    print(f"Feedback: feedback/<student>/{assignment}/*.html")
+
+
+def _progress(total):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        return None, lambda r: None
+    bar = tqdm(total=total, desc="grading", unit="submission")
+    return bar, lambda r: bar.update(1)
+
+
+def cmd_grade(args):
+    from course.grading import find_submissions, grade_assignment
+
+    students = args.students or find_submissions(args.assignment)
+    if not students:
+        raise CourseError(f"no submissions of {args.assignment} in submitted/")
+    bar, tick = _progress(len(students))
+    start = time.perf_counter()
+    results = grade_assignment(args.assignment, students=students, db_url=args.db, timeout=args.timeout,
+                               feedback=not args.no_feedback, progress=tick, workers=args.workers,
+                               executor=args.executor, scheduler=args.scheduler)
+    if bar is not None:
+        bar.close()
+    print(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s")
+    _print_results(args.assignment, results, args.csv or COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv")
+    return 0
+
+
+def cmd_demo(args):
+    from course.build import generate_release
+    from course.grading import grade_assignment
+    from course.submissions import demo_class
+
+    for asg in existing_assignments():
+        generate_release(asg)
+    print(f"release/ rebuilt for {', '.join(existing_assignments())}")
+    cases = demo_class(args.assignment, COURSE_ROOT / "submitted")
+    print(f"demo class of {args.assignment} written to submitted/:")
+    for student, what in cases.items():
+        print(f"  {student:20} {what}")
+    bar, tick = _progress(len(cases))
+    start = time.perf_counter()
+    results = grade_assignment(args.assignment, students=list(cases), timeout=args.timeout, progress=tick,
+                               workers=args.workers)
+    if bar is not None:
+        bar.close()
+    print(f"graded {len(results)} submissions in {time.perf_counter() - start:.1f} s")
+    _print_results(args.assignment, results, COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv")
+    return 0
+
+
+def cmd_lab(args):
+    from course.lab import run_lab
+
+    return run_lab(port=args.port, open_browser=not args.no_browser)
+
+
+def cmd_bench(args):
+    from course.bench import run
+
+    run(args.sections)
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m course", description="The workbook's instructor tool.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="validate source notebooks and generate release/")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("check", help="prove source earns full marks and the release zero")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("grade", help="autograde submitted/<student>/ASG, feedback, CSV, table")
+    p.add_argument("assignment")
+    p.add_argument("--students", nargs="*", help="only these students")
+    p.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="Dask scheduler address, tcp://HOST:PORT (with --executor dask)")
+    p.add_argument("--db", help="gradebook URL (default: sqlite gradebook.db in the course root)")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    p.add_argument("--csv", help="where to write the CSV (default reports/ASG_grades.csv)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("demo", help="build, grade a demo class, print the table")
+    p.add_argument("--assignment", default="01_activations")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--timeout", type=int, default=15, help="seconds per cell (default 15)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("lab", help="JupyterLab on the release notebooks")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("bench", help="rerun benchmarks, update benchmarks/results.json")
+    p.add_argument("sections", nargs="*", help="benchmark sections (default: all)")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

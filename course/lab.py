@@ -1,0 +1,21 @@
+"""``course lab``: JupyterLab on the release notebooks, from the project's environment."""
+import os
+import subprocess
+import sys
+
+from course.paths import COURSE_ROOT
+
+
+def lab_command(port=8888, open_browser=True, extra=()):
+    """The command line that starts JupyterLab in ``release/``."""
+    cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={COURSE_ROOT / 'release'}",
+           f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # JupyterLab refuses root otherwise (containers, CI)
+    return cmd + list(extra)
+
+
+def run_lab(port=8888, open_browser=True, extra=()):
+    return subprocess.call(lab_command(port, open_browser, extra))

@@ -1,0 +1,243 @@
+"""utils.cnn_utils against straightforward loop versions (the oracle below) and finite differences."""
+import numpy as np
+import pytest
+
+from utils import cnn_utils as cu
+from utils.testing import numerical_gradient, relative_error
+
+
+# ---------------------------------------------------------------- loop oracle (readable, slow)
+def loop_conv_forward(A_prev, W, b, hp):
+    m, H, Wd, _ = A_prev.shape
+    f, _, _, n_C = W.shape
+    s, p = hp["stride"], hp["pad"]
+    n_H, n_W = (H + 2 * p - f) // s + 1, (Wd + 2 * p - f) // s + 1
+    A_pad = np.pad(A_prev, ((0, 0), (p, p), (p, p), (0, 0)))
+    Z = np.zeros((m, n_H, n_W, n_C))
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    window = A_pad[i, h * s : h * s + f, w * s : w * s + f, :]
+                    Z[i, h, w, c] = np.sum(window * W[..., c]) + b[0, 0, 0, c]
+    return Z
+
+
+def loop_conv_backward(dZ, A_prev, W, hp):
+    f = W.shape[0]
+    s, p = hp["stride"], hp["pad"]
+    m, n_H, n_W, n_C = dZ.shape
+    A_pad = np.pad(A_prev, ((0, 0), (p, p), (p, p), (0, 0)))
+    dA_pad = np.zeros_like(A_pad)
+    dW = np.zeros_like(W)
+    db = np.zeros((1, 1, 1, n_C))
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    hs, ws = h * s, w * s
+                    dA_pad[i, hs : hs + f, ws : ws + f, :] += W[..., c] * dZ[i, h, w, c]
+                    dW[..., c] += A_pad[i, hs : hs + f, ws : ws + f, :] * dZ[i, h, w, c]
+                    db[..., c] += dZ[i, h, w, c]
+    H, Wd = A_prev.shape[1:3]
+    return dA_pad[:, p : p + H, p : p + Wd, :], dW, db
+
+
+def loop_pool_forward(A_prev, hp, mode):
+    m, H, Wd, n_C = A_prev.shape
+    f, s = hp["f"], hp["stride"]
+    n_H, n_W = (H - f) // s + 1, (Wd - f) // s + 1
+    A = np.zeros((m, n_H, n_W, n_C))
+    op = np.max if mode == "max" else np.mean
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    A[i, h, w, c] = op(A_prev[i, h * s : h * s + f, w * s : w * s + f, c])
+    return A
+
+
+def loop_pool_backward(dA, A_prev, hp, mode):
+    f, s = hp["f"], hp["stride"]
+    m, n_H, n_W, n_C = dA.shape
+    dA_prev = np.zeros(A_prev.shape)
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    sl = (i, slice(h * s, h * s + f), slice(w * s, w * s + f), c)
+                    if mode == "max":
+                        window = A_prev[sl]
+                        dA_prev[sl] += (window == window.max()) * dA[i, h, w, c]
+                    else:
+                        dA_prev[sl] += dA[i, h, w, c] / (f * f)
+    return dA_prev
+
+
+# ---------------------------------------------------------------- cases
+def random_conv_case(seed):
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 4))
+    f = int(rng.integers(1, 5))
+    s = int(rng.integers(1, 4))
+    p = int(rng.integers(0, 3))
+    H = int(rng.integers(max(f - 2 * p, 1), 10))
+    Wd = int(rng.integers(max(f - 2 * p, 1), 10))
+    n_C_prev, n_C = int(rng.integers(1, 4)), int(rng.integers(1, 5))
+    A = rng.standard_normal((m, H, Wd, n_C_prev))
+    W = rng.standard_normal((f, f, n_C_prev, n_C))
+    b = rng.standard_normal((1, 1, 1, n_C))
+    return A, W, b, {"pad": p, "stride": s}
+
+
+def random_pool_case(seed):
+    rng = np.random.default_rng(1000 + seed)
+    m, n_C = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    f, s = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    H, Wd = int(rng.integers(f, 10)), int(rng.integers(f, 10))
+    A = rng.standard_normal((m, H, Wd, n_C))
+    return A, {"f": f, "stride": s}
+
+
+SEEDS = range(25)
+
+
+def test_zero_pad():
+    X = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    P = cu.zero_pad(X, 2)
+    assert P.shape == (2, 7, 8, 5)
+    assert np.array_equal(P[:, 2:-2, 2:-2, :], X)
+    assert P.sum() == pytest.approx(X.sum()) and np.all(P[:, :2] == 0) and np.all(P[:, :, -2:] == 0)
+    assert cu.zero_pad(X.astype(np.float32), 1).dtype == np.float32
+    assert np.array_equal(cu.zero_pad(X, 0), X)
+
+
+def test_conv_single_step():
+    rng = np.random.default_rng(1)
+    a, W, b = rng.standard_normal((4, 4, 3)), rng.standard_normal((4, 4, 3)), rng.standard_normal((1, 1, 1))
+    z = cu.conv_single_step(a, W, b)
+    assert isinstance(z, float)
+    assert z == pytest.approx(float(np.sum(a * W) + b[0, 0, 0]), abs=1e-12)
+
+
+def test_output_shape_worked_example():
+    # 39x39x3, ten 3x3 filters, stride 1, no padding -> 37x37x10 and 10 * (27 + 1) = 280 parameters
+    A = np.zeros((1, 39, 39, 3))
+    Z, _ = cu.conv_forward(A, np.zeros((3, 3, 3, 10)), np.zeros((1, 1, 1, 10)), {"pad": 0, "stride": 1})
+    assert Z.shape == (1, 37, 37, 10)
+    assert cu.conv_output_shape(39, 39, 3, 0, 1) == (37, 37)
+    assert cu.pool_output_shape(28, 28, 2, 2) == (14, 14)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_conv_forward_matches_loops(seed):
+    A, W, b, hp = random_conv_case(seed)
+    Z, cache = cu.conv_forward(A, W, b, hp)
+    expected = loop_conv_forward(A, W, b, hp)
+    assert Z.shape == expected.shape
+    np.testing.assert_allclose(Z, expected, rtol=0, atol=1e-10)
+    assert cache[0] is A and cache[1] is W and cache[2] is b and cache[3] is hp
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_conv_backward_matches_loops(seed):
+    A, W, b, hp = random_conv_case(seed)
+    Z, cache = cu.conv_forward(A, W, b, hp)
+    dZ = np.random.default_rng(seed + 50).standard_normal(Z.shape)
+    dA, dW, db = cu.conv_backward(dZ, cache)
+    eA, eW, eb = loop_conv_backward(dZ, A, W, hp)
+    assert dA.shape == A.shape and dW.shape == W.shape and db.shape == b.shape
+    for got, exp in ((dA, eA), (dW, eW), (db, eb)):
+        np.testing.assert_allclose(got, exp, rtol=0, atol=1e-10)
+
+
+def test_conv_backward_finite_differences():
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((2, 5, 6, 2))
+    W = rng.standard_normal((3, 3, 2, 3))
+    b = rng.standard_normal((1, 1, 1, 3))
+    hp = {"pad": 1, "stride": 2}
+    G = rng.standard_normal(cu.conv_forward(A, W, b, hp)[0].shape)  # cost = sum(G * Z)
+
+    def cost():
+        return float(np.sum(G * cu.conv_forward(A, W, b, hp)[0]))
+
+    dA, dW, db = cu.conv_backward(G, cu.conv_forward(A, W, b, hp)[1])
+    assert relative_error(dA, numerical_gradient(cost, A)) < 1e-7
+    assert relative_error(dW, numerical_gradient(cost, W)) < 1e-7
+    assert relative_error(db, numerical_gradient(cost, b)) < 1e-7
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pool_matches_loops(seed, mode):
+    A, hp = random_pool_case(seed)
+    out, cache = cu.pool_forward(A, hp, mode=mode)
+    np.testing.assert_allclose(out, loop_pool_forward(A, hp, mode), rtol=0, atol=1e-12)
+    assert cache[0] is A and cache[1] is hp
+    dA = np.random.default_rng(seed).standard_normal(out.shape)
+    np.testing.assert_allclose(cu.pool_backward(dA, cache, mode=mode), loop_pool_backward(dA, A, hp, mode),
+                               rtol=0, atol=1e-10)
+
+
+def test_max_pool_ties_match_mask_convention():
+    # integer-valued inputs create ties; every tied maximum receives the gradient, as the mask says
+    rng = np.random.default_rng(3)
+    A = rng.integers(0, 3, size=(2, 6, 6, 2)).astype(float)
+    for hp in ({"f": 2, "stride": 2}, {"f": 3, "stride": 1}):
+        out, cache = cu.pool_forward(A, hp, "max")
+        dA = rng.standard_normal(out.shape)
+        np.testing.assert_allclose(cu.pool_backward(dA, cache, "max"), loop_pool_backward(dA, A, hp, "max"), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_pool_backward_finite_differences(mode):
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((2, 7, 5, 3))
+    hp = {"f": 3, "stride": 2}
+    out, cache = cu.pool_forward(A, hp, mode)
+    G = rng.standard_normal(out.shape)
+
+    def cost():
+        return float(np.sum(G * cu.pool_forward(A, hp, mode)[0]))
+
+    assert relative_error(cu.pool_backward(G, cache, mode), numerical_gradient(cost, A)) < 1e-7
+
+
+def test_mask_and_distribute():
+    x = np.array([[1.0, 3.0], [4.0, 2.0]])
+    assert np.array_equal(cu.create_mask_from_window(x), [[False, False], [True, False]])
+    d = cu.distribute_value(2.0, (2, 2))
+    assert d.shape == (2, 2) and np.allclose(d, 0.5)
+    assert np.isclose(cu.distribute_value(3.0, (3, 1)).sum(), 3.0)
+
+
+def test_float32_is_preserved():
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    W = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    b = np.zeros((1, 1, 1, 4), np.float32)
+    Z, cache = cu.conv_forward(A, W, b, {"pad": 1, "stride": 1})
+    assert Z.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in cu.conv_backward(Z, cache))
+    P, pc = cu.pool_forward(Z, {"f": 2, "stride": 2})
+    assert P.dtype == np.float32 and cu.pool_backward(P, pc).dtype == np.float32
+
+
+def test_bad_mode_raises():
+    with pytest.raises(ValueError):
+        cu.pool_forward(np.zeros((1, 4, 4, 1)), {"f": 2, "stride": 2}, mode="median")
+
+
+def test_no_python_loop_speed():
+    # The reference must be vectorised: a 64x28x28x8 batch with sixteen 3x3 filters in well under a second.
+    import time
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((64, 28, 28, 8))
+    W = rng.standard_normal((3, 3, 8, 16))
+    b = np.zeros((1, 1, 1, 16))
+    t = time.perf_counter()
+    Z, cache = cu.conv_forward(A, W, b, {"pad": 1, "stride": 1})
+    cu.conv_backward(Z, cache)
+    assert time.perf_counter() - t < 2.0

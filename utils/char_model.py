@@ -1,0 +1,192 @@
+"""A character-level language model of first names with the basic RNN of :mod:`utils.rnn_utils`.
+
+Names are lower-case words, one per line; the newline character ``"\\n"`` marks the end of a
+name and gets index 0, the letters ``a..z`` get 1..26 (the layout of the canonical "dinosaur
+names" exercise, so ``char_to_ix`` and ``ix_to_char`` mean the same thing as there).
+
+Training uses truncated backpropagation through time on text streams: the shuffled names are
+joined into one string, cut into ``n_streams`` equal parts that are read side by side (the ``m``
+columns of the RNN), ``seq_len`` characters at a time. The hidden state is carried from one chunk
+to the next, the gradient is not. Vectorised over streams; the only loop is over time.
+"""
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from utils import rnn_utils
+from utils.sequence_data import Adam
+
+ALPHABET = "\n" + "abcdefghijklmnopqrstuvwxyz"
+
+
+def load_names(path="names.txt"):
+    """The names of a text file (one per line), lower-cased, letters only, empty lines dropped."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: run the notebook from its own folder, where names.txt is shipped."
+        )
+    names = [line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()]
+    return [n for n in names if n and all(ch in ALPHABET[1:] for ch in n)]
+
+
+def build_vocab(chars=ALPHABET):
+    """``char_to_ix`` and ``ix_to_char`` dicts for the characters (``"\\n"`` first, index 0)."""
+    char_to_ix = {ch: i for i, ch in enumerate(chars)}
+    ix_to_char = {i: ch for i, ch in enumerate(chars)}
+    return char_to_ix, ix_to_char
+
+
+def make_streams(names, char_to_ix, n_streams=32, seed=0):
+    """Shuffle the names, join them with ``"\\n"`` and cut the text into parallel streams.
+
+    Returns:
+        int array ``(n_streams, L)`` of character indices (the tail that does not fill a row is
+        dropped).
+    """
+    order = np.random.default_rng(seed).permutation(len(names))
+    text = "\n" + "\n".join(names[i] for i in order) + "\n"
+    ids = np.fromiter((char_to_ix[ch] for ch in text), dtype=np.int64, count=len(text))
+    L = len(ids) // n_streams
+    return ids[: L * n_streams].reshape(n_streams, L)
+
+
+def one_hot_sequence(ids, vocab_size):
+    """Integer indices ``(m, T)`` -> one-hot inputs ``(vocab_size, m, T)`` (the RNN layout)."""
+    m, T = ids.shape
+    x = np.zeros((vocab_size, m, T))
+    x[ids, np.arange(m)[:, None], np.arange(T)[None, :]] = 1.0
+    return x
+
+
+def init_char_rnn(vocab_size=27, n_a=64, seed=0):
+    """Parameters ``Wax (n_a, V)``, ``Waa (n_a, n_a)``, ``Wya (V, n_a)``, ``ba``, ``by``."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((n_a, n_a)))
+    return {
+        "Wax": rng.standard_normal((n_a, vocab_size)) * 0.1,
+        "Waa": 0.9 * q,
+        "Wya": rng.standard_normal((vocab_size, n_a)) / math.sqrt(n_a),
+        "ba": np.zeros((n_a, 1)),
+        "by": np.zeros((vocab_size, 1)),
+    }
+
+
+def char_rnn_loss_and_grads(X_ids, Y_ids, a_prev, parameters):
+    """Cross-entropy of next-character prediction on one chunk, and its gradients.
+
+    Args:
+        X_ids, Y_ids: int arrays ``(m, T)``: input characters and the characters that follow.
+        a_prev ``(n_a, m)``: hidden state carried over from the previous chunk.
+    Returns:
+        loss (mean nats per character), grads dict ``dWax, dWaa, dWya, dba, dby``, and the last
+        hidden state ``(n_a, m)`` to start the next chunk from.
+    """
+    V = parameters["Wya"].shape[0]
+    m, T = X_ids.shape
+    x = one_hot_sequence(X_ids, V)
+    a, y_hat, caches = rnn_utils.rnn_forward(x, a_prev, parameters)
+    p_true = y_hat[Y_ids, np.arange(m)[:, None], np.arange(T)[None, :]]  # (m, T)
+    loss = float(-np.mean(np.log(p_true + 1e-12)))
+    dz = y_hat - one_hot_sequence(Y_ids, V)  # (V, m, T): softmax + cross-entropy
+    dz /= m * T
+    da = np.einsum("va,vmt->amt", parameters["Wya"], dz)
+    g = rnn_utils.rnn_backward(da, caches)
+    grads = {"dWax": g["dWax"], "dWaa": g["dWaa"], "dba": g["dba"],
+             "dWya": np.einsum("vmt,amt->va", dz, a),
+             "dby": dz.sum(axis=(1, 2))[:, None]}
+    return loss, grads, a[:, :, -1]
+
+
+def train_char_rnn(streams, parameters, epochs=10, seq_len=25, learning_rate=0.01, clip_value=5.0,
+                   progress=True):
+    """Train in place with Adam over ``epochs`` passes of the streams (truncated BPTT by chunks).
+
+    Args:
+        streams ``(m, L)`` from :func:`make_streams`; parameters from :func:`init_char_rnn`.
+    Returns:
+        parameters and history ``{"loss": [one value per chunk], "seconds": s}``.
+    """
+    m, L = streams.shape
+    n_a = parameters["Waa"].shape[0]
+    starts = list(range(0, L - 1 - seq_len + 1, seq_len))
+    opt = Adam(learning_rate)
+    history = {"loss": []}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs * len(starts), desc="names RNN", unit="chunk")
+    start = time.perf_counter()
+    for _ in range(epochs):
+        a = np.zeros((n_a, m))  # a fresh state at the start of each pass
+        for s in starts:
+            loss, grads, a = char_rnn_loss_and_grads(streams[:, s:s + seq_len], streams[:, s + 1:s + 1 + seq_len],
+                                                     a, parameters)
+            rnn_utils.clip(grads, clip_value)
+            opt.step(parameters, grads)
+            history["loss"].append(loss)
+            if bar is not None:
+                bar.update(1)
+                if len(history["loss"]) % 20 == 0:
+                    bar.set_postfix(loss=f"{np.mean(history['loss'][-20:]):.3f}")
+    if bar is not None:
+        bar.close()
+    history["seconds"] = time.perf_counter() - start
+    return parameters, history
+
+
+def sample(parameters, char_to_ix, seed=0, temperature=1.0, max_length=30):
+    """Sample one name, character by character, as in the canonical exercise.
+
+    Starts from ``a = 0`` and the end-of-name character as input; at each step draws the next
+    index from ``softmax(z / temperature)`` and feeds it back, until ``"\\n"`` or ``max_length``.
+
+    Returns:
+        list of indices (ending with the index of ``"\\n"``).
+    """
+    names = sample_names(parameters, {i: c for c, i in char_to_ix.items()}, n=1, temperature=temperature,
+                         seed=seed, max_length=max_length, as_indices=True)
+    return names[0]
+
+
+def sample_names(parameters, ix_to_char, n=10, temperature=1.0, seed=0, max_length=30, as_indices=False):
+    """Sample ``n`` names at once (vectorised over the ``n`` columns).
+
+    Args:
+        temperature: > 0; below 1 sharpens the distribution (safer, more common names),
+            above 1 flattens it (more surprising, more misspelt names).
+    Returns:
+        list of ``n`` strings (or lists of indices ending with the newline index 0 when
+        ``as_indices``).
+    """
+    rng = np.random.default_rng(seed)
+    V = parameters["Wya"].shape[0]
+    n_a = parameters["Waa"].shape[0]
+    a = np.zeros((n_a, n))
+    x = np.zeros((V, n))
+    x[0] = 1.0  # "\n": the start of a name
+    out = np.zeros((n, max_length), dtype=np.int64)
+    done = np.zeros(n, dtype=bool)
+    lengths = np.full(n, max_length)
+    for t in range(max_length):
+        a = np.tanh(parameters["Waa"] @ a + parameters["Wax"] @ x + parameters["ba"])
+        p = rnn_utils.softmax((parameters["Wya"] @ a + parameters["by"]) / max(temperature, 1e-6))
+        cdf = np.cumsum(p, axis=0)
+        ix = np.minimum((cdf < rng.random(n) * cdf[-1]).sum(axis=0), V - 1)  # inverse-CDF draw per column
+        out[:, t] = ix
+        newly = (ix == 0) & ~done
+        lengths[newly] = t + 1
+        done |= ix == 0
+        if done.all():
+            break
+        x = np.zeros((V, n))
+        x[ix, np.arange(n)] = 1.0
+    result = []
+    for i in range(n):
+        ids = list(out[i, :lengths[i]])
+        if ids[-1] != 0:
+            ids.append(0)
+        result.append([int(j) for j in ids] if as_indices else "".join(ix_to_char[j] for j in ids[:-1]))
+    return result

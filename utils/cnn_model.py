@@ -1,0 +1,190 @@
+"""A small convolutional network for MNIST built only from the reference ops of ``utils.cnn_utils``.
+
+Architecture (NHWC, 28x28x1 inputs)::
+
+    conv 5x5, 8 filters (stride 1, no pad)  -> ReLU -> max-pool 2x2 / 2     28x28x1 -> 24x24x8 -> 12x12x8
+    conv 5x5, 16 filters (stride 1, no pad) -> ReLU -> max-pool 2x2 / 2     12x12x8 -> 8x8x16  -> 4x4x16
+    flatten (256, m) -> dense W3 (10, 256), b3 (10, 1) -> softmax            -> (10, m)
+
+5,994 parameters. The dense part follows the course convention (examples are columns). Training
+runs in float32 with mini-batches and Adam (``utils.optimizers.Adam``).
+"""
+import time
+
+import numpy as np
+
+from utils.cnn_utils import conv_backward, conv_forward, pool_backward, pool_forward
+
+CONV1 = {"stride": 1, "pad": 0}
+CONV2 = {"stride": 1, "pad": 0}
+POOL = {"f": 2, "stride": 2}
+MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics (after scaling to [0, 1])
+
+
+def preprocess(images):
+    """uint8 images ``(m, 28, 28)`` -> standardised float32 ``(m, 28, 28, 1)``."""
+    x = np.asarray(images, dtype=np.float32) / 255.0
+    return ((x - MEAN) / STD)[..., None]
+
+
+def init_cnn(seed=0, n_filters=(8, 16), f=5, n_classes=10, dtype=np.float32):
+    """He-initialised parameters: W1 ``(f, f, 1, 8)``, b1 ``(1, 1, 1, 8)``, W2 ``(f, f, 8, 16)``,
+    b2 ``(1, 1, 1, 16)``, W3 ``(10, 256)``, b3 ``(10, 1)``."""
+    rng = np.random.default_rng(seed)
+    c1, c2 = n_filters
+    side = ((28 - f + 1) // 2 - f + 1) // 2
+    n_flat = side * side * c2
+    params = {
+        "W1": rng.standard_normal((f, f, 1, c1)) * np.sqrt(2.0 / (f * f)),
+        "b1": np.zeros((1, 1, 1, c1)),
+        "W2": rng.standard_normal((f, f, c1, c2)) * np.sqrt(2.0 / (f * f * c1)),
+        "b2": np.zeros((1, 1, 1, c2)),
+        "W3": rng.standard_normal((n_classes, n_flat)) * np.sqrt(1.0 / n_flat),
+        "b3": np.zeros((n_classes, 1)),
+    }
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def _softmax(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def forward(X, params):
+    """Forward pass.
+
+    Args:
+        X: images ``(m, 28, 28, 1)``.
+        params: from :func:`init_cnn`.
+    Returns:
+        probs: softmax probabilities ``(10, m)``;
+        caches: dict of every intermediate the backward pass needs (and the feature maps
+        ``"A1"`` ``(m, 24, 24, 8)`` and ``"A2"`` ``(m, 8, 8, 16)`` after ReLU, for plots).
+    """
+    Z1, c1 = conv_forward(X, params["W1"], params["b1"], CONV1)
+    A1 = np.maximum(Z1, 0)
+    P1, p1 = pool_forward(A1, POOL, mode="max")
+    Z2, c2 = conv_forward(P1, params["W2"], params["b2"], CONV2)
+    A2 = np.maximum(Z2, 0)
+    P2, p2 = pool_forward(A2, POOL, mode="max")
+    F = P2.reshape(P2.shape[0], -1).T  # (256, m)
+    Z3 = params["W3"] @ F + params["b3"]
+    probs = _softmax(Z3)
+    return probs, {"c1": c1, "Z1": Z1, "A1": A1, "p1": p1, "c2": c2, "Z2": Z2, "A2": A2, "p2": p2, "P2_shape": P2.shape, "F": F}
+
+
+def backward(probs, y, caches, params):
+    """Gradients of the mean cross-entropy.
+
+    Args:
+        probs: ``(10, m)`` from :func:`forward`; y: integer labels ``(m,)``.
+    Returns:
+        grads dict ``dW1, db1, dW2, db2, dW3, db3`` with the parameters' shapes.
+    """
+    m = probs.shape[1]
+    dZ3 = probs.copy()
+    dZ3[y, np.arange(m)] -= 1
+    dZ3 /= m
+    grads = {"dW3": dZ3 @ caches["F"].T, "db3": dZ3.sum(axis=1, keepdims=True)}
+    dF = params["W3"].T @ dZ3  # (256, m)
+    dP2 = dF.T.reshape(caches["P2_shape"])  # back to (m, 4, 4, 16)
+    dA2 = pool_backward(dP2, caches["p2"], mode="max", ties="split")
+    dZ2 = dA2 * (caches["Z2"] > 0)
+    dP1, grads["dW2"], grads["db2"] = conv_backward(dZ2, caches["c2"])
+    dA1 = pool_backward(dP1, caches["p1"], mode="max", ties="split")
+    dZ1 = dA1 * (caches["Z1"] > 0)
+    _, grads["dW1"], grads["db1"] = conv_backward(dZ1, caches["c1"])
+    return grads
+
+
+def cross_entropy(probs, y):
+    """Mean cross-entropy of probabilities ``(10, m)`` against integer labels ``(m,)``."""
+    return float(-np.mean(np.log(probs[y, np.arange(len(y))] + 1e-12)))
+
+
+def predict(X, params, batch_size=1000):
+    """Predicted labels ``(m,)`` for images ``(m, 28, 28, 1)``, computed in batches."""
+    return np.concatenate([forward(X[i : i + batch_size], params)[0].argmax(axis=0) for i in range(0, len(X), batch_size)])
+
+
+def accuracy(X, y, params):
+    """Fraction of correctly classified images."""
+    return float(np.mean(predict(X, params) == np.asarray(y)))
+
+
+def train_cnn(X, y, epochs=3, batch_size=64, lr=2e-3, lr_decay=0.35, seed=0, max_steps=None,
+              params=None, progress=True, log_every=20, blas_threads=1):
+    """Mini-batch Adam on images ``X`` ``(m, 28, 28, 1)`` (float32) and labels ``y`` ``(m,)``.
+
+    The learning rate is multiplied by ``lr_decay`` after each epoch. ``max_steps`` stops early
+    (quick mode). Returns ``(params, history)`` with ``history = {"loss": [...], "step": [...],
+    "seconds": float}``: the running mean loss every ``log_every`` steps and the wall time.
+    ``blas_threads`` caps the BLAS thread pool during training (``None`` leaves it alone).
+    """
+    from utils.optimizers import Adam
+
+    if progress:
+        from tqdm.auto import tqdm
+    with _blas_threads(blas_threads):
+        return _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, progress, log_every,
+                      Adam, tqdm if progress else None)
+
+
+class _blas_threads:
+    """Limit BLAS threads while training: the GEMMs here are small, and extra BLAS threads fight
+    for the cores (on a busy 2-core machine they made each step up to 30x slower)."""
+
+    def __init__(self, n):
+        self.n, self.ctx = n, None
+
+    def __enter__(self):
+        if self.n is not None:
+            try:
+                from threadpoolctl import threadpool_limits
+
+                self.ctx = threadpool_limits(limits=self.n, user_api="blas")
+            except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+                self.ctx = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.restore_original_limits()
+        return False
+
+
+def _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, progress, log_every, Adam, tqdm):
+    params = init_cnn(seed) if params is None else params
+    opt = Adam(lr=lr)
+    rng = np.random.default_rng(seed)
+    m = len(X)
+    steps_per_epoch = (m + batch_size - 1) // batch_size
+    total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
+    history = {"loss": [], "step": []}
+    bar = tqdm(total=total, desc="training", unit="batch") if progress else None
+    step, running = 0, []
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        order = rng.permutation(m)
+        for k in range(steps_per_epoch):
+            if step >= total:
+                break
+            idx = order[k * batch_size : (k + 1) * batch_size]
+            probs, caches = forward(X[idx], params)
+            grads = backward(probs, y[idx], caches, params)
+            opt.step(params, grads)
+            running.append(cross_entropy(probs, y[idx]))
+            step += 1
+            if step % log_every == 0 or step == total:
+                history["loss"].append(float(np.mean(running)))
+                history["step"].append(step)
+                running = []
+                if bar is not None:
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{history['loss'][-1]:.3f}")
+            if bar is not None:
+                bar.update(1)
+        opt.lr *= lr_decay
+    if bar is not None:
+        bar.close()
+    history["seconds"] = time.perf_counter() - start
+    return params, history

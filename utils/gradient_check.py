@@ -1,0 +1,132 @@
+"""Gradient checking: compare backpropagation with centred finite differences.
+
+deeplearning.ai style helpers flatten a parameter dict into one column vector and back:
+
+    theta, keys = dictionary_to_vector(params)        # theta (n, 1), keys: one name per entry
+    params2 = vector_to_dictionary(theta, params)     # same keys and shapes as params
+    grad = gradients_to_vector(grads, params)         # dW1, db1, ... in the order of theta
+
+and :func:`gradient_check` computes, for every entry i of theta,
+
+    gradapprox_i = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)
+
+and returns the relative error ``||grad - gradapprox|| / (||grad|| + ||gradapprox||)``.
+Below about 1e-7 the backward pass is almost surely right; above 1e-3 it almost surely has a bug.
+"""
+import re
+
+import numpy as np
+
+
+def _param_order(key):
+    """Sort key: W1, b1, W2, b2, ... (layer number first, weights before biases), others after."""
+    match = re.fullmatch(r"([A-Za-z_]*?)(\d+)", key)
+    if match:
+        name, num = match.groups()
+        return (0, int(num), 0 if name.startswith("W") else 1, name)
+    return (1, 0, 0, key)
+
+
+def parameter_keys(parameters):
+    """The keys of ``parameters`` in the canonical order ``W1, b1, W2, b2, ...``."""
+    return sorted(parameters, key=_param_order)
+
+
+def dictionary_to_vector(parameters):
+    """Stack every parameter array into one column vector.
+
+    Args:
+        parameters: dict name -> array (e.g. ``W1`` of shape (n1, n0), ``b1`` of shape (n1, 1), ...).
+    Returns:
+        ``(theta, keys)``: ``theta`` of shape ``(n, 1)`` with n the total number of entries (arrays
+        flattened in C order, in the order of :func:`parameter_keys`), and ``keys`` a list of n
+        names, the parameter each entry comes from.
+    """
+    order = parameter_keys(parameters)
+    pieces, keys = [], []
+    for key in order:
+        flat = np.reshape(parameters[key], (-1, 1))
+        pieces.append(flat)
+        keys += [key] * flat.shape[0]
+    theta = np.concatenate(pieces, axis=0).astype(float) if pieces else np.zeros((0, 1))
+    return theta, keys
+
+
+def vector_to_dictionary(theta, template):
+    """Inverse of :func:`dictionary_to_vector`.
+
+    Args:
+        theta: array of n entries (shape ``(n, 1)`` or ``(n,)``).
+        template: dict name -> array (or name -> shape tuple) giving the keys and shapes.
+    Returns:
+        dict name -> array of the template's shape, filled from theta in canonical order.
+    """
+    theta = np.asarray(theta, dtype=float).ravel()
+    out, start = {}, 0
+    for key in parameter_keys(template):
+        shape = template[key] if isinstance(template[key], tuple) else np.shape(template[key])
+        size = int(np.prod(shape))
+        out[key] = theta[start:start + size].reshape(shape).copy()
+        start += size
+    if start != theta.size:
+        raise ValueError(f"theta has {theta.size} entries but the template needs {start}")
+    return out
+
+
+def gradients_to_vector(gradients, parameters=None):
+    """Stack ``dW1, db1, ...`` into a column vector aligned with :func:`dictionary_to_vector`.
+
+    Args:
+        gradients: dict ``"d" + name`` -> array for every parameter name.
+        parameters: the parameter dict (or its keys); defaults to the gradients' names without "d".
+    Returns:
+        array of shape ``(n, 1)``.
+    """
+    if parameters is None:
+        names = [k[1:] for k in gradients if k.startswith("d")]
+    else:
+        names = list(parameters)
+    order = sorted(names, key=_param_order)
+    pieces = [np.reshape(gradients["d" + name], (-1, 1)) for name in order]
+    return np.concatenate(pieces, axis=0).astype(float) if pieces else np.zeros((0, 1))
+
+
+def numerical_gradient_vector(params, cost_fn, epsilon=1e-7):
+    """Centred-difference gradient of ``cost_fn(params_dict) -> float``, as a column ``(n, 1)``."""
+    theta, _ = dictionary_to_vector(params)
+    n = theta.shape[0]
+    gradapprox = np.zeros((n, 1))
+    for i in range(n):
+        theta_plus = theta.copy()
+        theta_plus[i, 0] += epsilon
+        theta_minus = theta.copy()
+        theta_minus[i, 0] -= epsilon
+        J_plus = float(cost_fn(vector_to_dictionary(theta_plus, params)))
+        J_minus = float(cost_fn(vector_to_dictionary(theta_minus, params)))
+        gradapprox[i, 0] = (J_plus - J_minus) / (2 * epsilon)
+    return gradapprox
+
+
+def gradient_check(params, grads, cost_fn, epsilon=1e-7, print_msg=False):
+    """Relative error between backprop gradients and centred finite differences.
+
+    Args:
+        params: dict name -> array (``W1``, ``b1``, ...), the point where gradients are checked.
+        grads: dict ``"d" + name`` -> array of the same shapes, from backpropagation.
+        cost_fn: callable ``cost_fn(params_dict) -> float``, the cost J at any parameters
+            (it receives fresh dicts; ``params`` itself is never modified).
+        epsilon: step of the finite differences.
+        print_msg: print a verdict.
+    Returns:
+        float ``||grad - gradapprox||_2 / (||grad||_2 + ||gradapprox||_2)`` (0 when both vanish).
+    """
+    grad = gradients_to_vector(grads, params)
+    gradapprox = numerical_gradient_vector(params, cost_fn, epsilon)
+    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
+    difference = float(np.linalg.norm(grad - gradapprox) / denominator) if denominator > 0 else 0.0
+    if print_msg:
+        if difference < 1e-7:
+            print(f"The backward pass looks right: relative error {difference:.2e}.")
+        else:
+            print(f"There may be a mistake in the backward pass: relative error {difference:.2e}.")
+    return difference
