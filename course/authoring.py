@@ -38,6 +38,8 @@ def complete_nbgrader_metadata(meta):
 def script_to_notebook(text):
     """Percent script text -> nbformat notebook (no outputs, nbgrader metadata completed)."""
     nb = jupytext.reads(text, fmt="py:percent")
+    # a blank line before the first cell marker becomes an empty cell: drop such cells
+    nb.cells = [c for c in nb.cells if c.source.strip() or "nbgrader" in c.metadata]
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
     for i, cell in enumerate(nb.cells):
         meta = {}

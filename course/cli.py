@@ -115,6 +115,12 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_validate(args):
+    from course.validate import main as validate_main
+
+    return validate_main(args.notebook, timeout=args.timeout)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m course", description="The workbook's instructor tool.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +156,11 @@ def build_parser():
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("validate", help="students: run a notebook and summarize which graded functions pass")
+    p.add_argument("notebook", help="path of the .ipynb file")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("bench", help="rerun benchmarks, update benchmarks/results.json")
     p.add_argument("sections", nargs="*", help="benchmark sections (default: all)")

@@ -17,9 +17,16 @@ MARKERS = {
 def read_notebook(path):
     """Read a notebook, turning JSON or schema errors into a ``ValueError`` naming the file."""
     try:
-        return nbformat.read(str(path), as_version=4)
+        text = open(path, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} cannot be read: {err}") from None
+    try:
+        json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+        raise ValueError(f"{path} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); "
+                         "the file may be cut short or corrupted") from None
+    try:
+        return nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises several types for a malformed notebook
         raise ValueError(f"{path} is not a readable notebook: {err}") from None
 

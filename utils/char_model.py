@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from utils import rnn_utils
-from utils.sequence_data import Adam
+from utils.sequence_data import Adam, single_threaded_blas
 
 ALPHABET = "\n" + "abcdefghijklmnopqrstuvwxyz"
 
@@ -119,18 +119,19 @@ def train_char_rnn(streams, parameters, epochs=10, seq_len=25, learning_rate=0.0
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs * len(starts), desc="names RNN", unit="chunk")
     start = time.perf_counter()
-    for _ in range(epochs):
-        a = np.zeros((n_a, m))  # a fresh state at the start of each pass
-        for s in starts:
-            loss, grads, a = char_rnn_loss_and_grads(streams[:, s:s + seq_len], streams[:, s + 1:s + 1 + seq_len],
-                                                     a, parameters)
-            rnn_utils.clip(grads, clip_value)
-            opt.step(parameters, grads)
-            history["loss"].append(loss)
-            if bar is not None:
-                bar.update(1)
-                if len(history["loss"]) % 20 == 0:
-                    bar.set_postfix(loss=f"{np.mean(history['loss'][-20:]):.3f}")
+    with single_threaded_blas():
+        for _ in range(epochs):
+            a = np.zeros((n_a, m))  # a fresh state at the start of each pass
+            for s in starts:
+                loss, grads, a = char_rnn_loss_and_grads(streams[:, s:s + seq_len],
+                                                         streams[:, s + 1:s + 1 + seq_len], a, parameters)
+                rnn_utils.clip(grads, clip_value)
+                opt.step(parameters, grads)
+                history["loss"].append(loss)
+                if bar is not None:
+                    bar.update(1)
+                    if len(history["loss"]) % 20 == 0:
+                        bar.set_postfix(loss=f"{np.mean(history['loss'][-20:]):.3f}")
     if bar is not None:
         bar.close()
     history["seconds"] = time.perf_counter() - start

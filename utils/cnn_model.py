@@ -125,14 +125,18 @@ def train_cnn(X, y, epochs=3, batch_size=64, lr=2e-3, lr_decay=0.35, seed=0, max
 
     if progress:
         from tqdm.auto import tqdm
-    with _blas_threads(blas_threads):
+    with limit_blas_threads(blas_threads):
         return _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, progress, log_every,
                       Adam, tqdm if progress else None)
 
 
-class _blas_threads:
-    """Limit BLAS threads while training: the GEMMs here are small, and extra BLAS threads fight
-    for the cores (on a busy 2-core machine they made each step up to 30x slower)."""
+class limit_blas_threads:
+    """Context manager capping the BLAS thread pool at ``n`` threads (``None``: no change).
+
+    The matrix products of this small network are small; extra BLAS threads only fight for the
+    cores (on a busy 2-core machine they made a training step up to 30 times slower). Uses
+    ``threadpoolctl`` (installed with scikit-learn) and does nothing if it is missing.
+    """
 
     def __init__(self, n):
         self.n, self.ctx = n, None

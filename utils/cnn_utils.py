@@ -94,24 +94,20 @@ def col2im(dcols, padded_shape, stride):
     """Adjoint of :func:`im2col`: add window gradients back onto the (padded) input.
 
     Args:
-        dcols: ``(m, n_H, n_W, f, f, n_C_prev)``.
+        dcols: gradients of the windows, **offset-major**: ``(f, f, m, n_H, n_W, n_C_prev)``, i.e.
+            ``dcols[i, j]`` holds entry ``(i, j)`` of every window (a contiguous block each).
         padded_shape: ``(m, n_H_pad, n_W_pad, n_C_prev)``.
     Returns:
-        array ``padded_shape``. Windows that do not overlap (``stride >= f``) are written in one
-        reshaped assignment; overlapping ones are summed with one strided addition per kernel
-        offset (``f * f`` vectorised additions, no loop over examples or pixels).
+        array ``padded_shape``: one strided addition per kernel offset (``f * f`` vectorised
+        additions covering every example and pixel, no loop over examples or pixels), which
+        also sums overlapping windows.
     """
-    m, n_H, n_W, f, _, C = dcols.shape
+    f = dcols.shape[0]
+    _, n_H, n_W = dcols.shape[2:5]
     out = np.zeros(padded_shape, dtype=dcols.dtype)
-    if stride >= f:
-        h, w = min(n_H * stride, padded_shape[1]), min(n_W * stride, padded_shape[2])
-        blocks = np.zeros((m, n_H, stride, n_W, stride, C), dtype=dcols.dtype)
-        blocks[:, :, :f, :, :f, :] = dcols.transpose(0, 1, 3, 2, 4, 5)
-        out[:, :h, :w] = blocks.reshape(m, n_H * stride, n_W * stride, C)[:, :h, :w]
-        return out
     for i in range(f):
         for j in range(f):
-            out[:, i : i + stride * (n_H - 1) + 1 : stride, j : j + stride * (n_W - 1) + 1 : stride] += dcols[:, :, :, i, j]
+            out[:, i : i + stride * (n_H - 1) + 1 : stride, j : j + stride * (n_W - 1) + 1 : stride] += dcols[i, j]
     return out
 
 
@@ -162,7 +158,9 @@ def conv_backward(dZ, cache):
     cols = im2col(A_prev_pad, f, stride).reshape(m * n_H * n_W, -1)
     dW = (cols.T @ dZ_mat).reshape(f, f, n_C_prev, n_C)
     db = dZ_mat.sum(axis=0).reshape(1, 1, 1, n_C)
-    dcols = (dZ_mat @ W.reshape(-1, n_C).T).reshape(m, n_H, n_W, f, f, n_C_prev)
+    # one (m n_H n_W, n_C) x (n_C, n_C_prev) product per kernel offset, batched in one call
+    dcols = np.matmul(dZ_mat[None], W.reshape(f * f, n_C_prev, n_C).transpose(0, 2, 1))
+    dcols = dcols.reshape(f, f, m, n_H, n_W, n_C_prev)
     dA_prev_pad = col2im(dcols, A_prev_pad.shape, stride)
     dA_prev = dA_prev_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]
     return np.ascontiguousarray(dA_prev), dW, db
@@ -192,18 +190,18 @@ def distribute_value(dz, shape):
     return np.full((n_H, n_W), np.asarray(dz).item() / (n_H * n_W))
 
 
-def _pool_windows(A_prev, f, stride):
-    """Pooling windows as ``(m, n_H, f, n_W, f, n_C)``: a reshape when they tile the input
-    (``stride == f``), else a strided view."""
-    m, H, Wd, C = A_prev.shape
-    n_H, n_W = pool_output_shape(H, Wd, f, stride)
-    if stride == f:
-        return A_prev[:, : n_H * f, : n_W * f].reshape(m, n_H, f, n_W, f, C)
-    return _windows(A_prev, f, stride).transpose(0, 1, 4, 2, 5, 3)
+def _offset_slices(f, stride, n_H, n_W):
+    """For each of the ``f * f`` kernel offsets ``(i, j)``, the index that picks entry ``(i, j)`` of
+    every window at once: rows ``i, i + s, ..., i + s (n_H - 1)`` and the same for columns."""
+    return [(i, j, (slice(None), slice(i, i + stride * (n_H - 1) + 1, stride), slice(j, j + stride * (n_W - 1) + 1, stride)))
+            for i in range(f) for j in range(f)]
 
 
 def pool_forward(A_prev, hparameters, mode="max"):
     """Forward pass of a pooling layer.
+
+    Computed as an elementwise maximum (or sum) of ``f * f`` strided slices, one per position in
+    the window; each slice covers every example, output pixel and channel at once.
 
     Args:
         A_prev: input ``(m, n_H_prev, n_W_prev, n_C)``.
@@ -215,8 +213,17 @@ def pool_forward(A_prev, hparameters, mode="max"):
     """
     if mode not in ("max", "average"):
         raise ValueError(f"mode must be 'max' or 'average', got {mode!r}")
-    windows = _pool_windows(A_prev, hparameters["f"], hparameters["stride"])  # (m, n_H, f, n_W, f, n_C)
-    A = windows.max(axis=(2, 4)) if mode == "max" else windows.mean(axis=(2, 4))
+    f, stride = hparameters["f"], hparameters["stride"]
+    n_H, n_W = pool_output_shape(A_prev.shape[1], A_prev.shape[2], f, stride)
+    offsets = _offset_slices(f, stride, n_H, n_W)
+    A = np.array(A_prev[offsets[0][2]], dtype=np.result_type(A_prev, np.float32) if mode == "average" else A_prev.dtype)
+    for _, _, sl in offsets[1:]:
+        if mode == "max":
+            np.maximum(A, A_prev[sl], out=A)
+        else:
+            A += A_prev[sl]
+    if mode == "average":
+        A /= f * f
     return A, (A_prev, hparameters)
 
 
@@ -225,7 +232,8 @@ def pool_backward(dA, cache, mode="max", ties="all"):
 
     Max pooling routes each gradient to the maximum of its window (the mask of
     :func:`create_mask_from_window`); average pooling spreads it evenly (:func:`distribute_value`).
-    Overlapping windows add up.
+    Overlapping windows add up. Like :func:`pool_forward`, this runs over the ``f * f`` positions
+    of the window, each step handling every example, output pixel and channel.
 
     Args:
         dA: gradient with respect to the pooling output, ``(m, n_H, n_W, n_C)``.
@@ -238,26 +246,28 @@ def pool_backward(dA, cache, mode="max", ties="all"):
     Returns:
         dA_prev: ``(m, n_H_prev, n_W_prev, n_C)``.
     """
+    if mode not in ("max", "average"):
+        raise ValueError(f"mode must be 'max' or 'average', got {mode!r}")
+    if ties not in ("all", "split"):
+        raise ValueError(f"ties must be 'all' or 'split', got {ties!r}")
     A_prev, hparameters = cache
     f, stride = hparameters["f"], hparameters["stride"]
-    m, n_H, n_W, C = dA.shape
-    dtype = np.result_type(dA, A_prev) if mode == "max" else np.result_type(dA, np.float32)
-    dA6 = np.asarray(dA, dtype=dtype)[:, :, None, :, None, :]  # (m, n_H, 1, n_W, 1, C)
-    if mode == "max":
-        windows = _pool_windows(A_prev, f, stride)  # (m, n_H, f, n_W, f, C)
-        mask = windows == windows.max(axis=(2, 4), keepdims=True)
-        if ties == "split":
-            contrib = mask * (dA6 / mask.sum(axis=(2, 4), keepdims=True))
-        elif ties == "all":
-            contrib = mask * dA6
-        else:
-            raise ValueError(f"ties must be 'all' or 'split', got {ties!r}")
-    elif mode == "average":
-        contrib = np.broadcast_to(dA6 / (f * f), (m, n_H, f, n_W, f, C))
-    else:
-        raise ValueError(f"mode must be 'max' or 'average', got {mode!r}")
-    if stride == f:  # windows tile the input: write them back with one reshape
+    _, n_H, n_W, _ = dA.shape
+    offsets = _offset_slices(f, stride, n_H, n_W)
+    if mode == "average":
+        dtype = np.result_type(dA, np.float32)
         dA_prev = np.zeros(A_prev.shape, dtype=dtype)
-        dA_prev[:, : n_H * f, : n_W * f] = contrib.reshape(m, n_H * f, n_W * f, C)
+        share = np.asarray(dA, dtype=dtype) / (f * f)
+        for _, _, sl in offsets:
+            dA_prev[sl] += share
         return dA_prev
-    return col2im(np.asarray(contrib).transpose(0, 1, 3, 2, 4, 5), A_prev.shape, stride)
+    dtype = np.result_type(dA, A_prev)
+    dA_prev = np.zeros(A_prev.shape, dtype=dtype)
+    A = pool_forward(A_prev, hparameters, "max")[0]
+    masks = [A_prev[sl] == A for _, _, sl in offsets]
+    share = np.asarray(dA, dtype=dtype)
+    if ties == "split":
+        share = share / np.sum(masks, axis=0)
+    for (_, _, sl), mask in zip(offsets, masks):
+        dA_prev[sl] += mask * share
+    return dA_prev

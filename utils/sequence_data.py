@@ -11,6 +11,7 @@ It is trained on the mean squared error with Adam, gradient clipping and truncat
 backpropagation through time (the gradient flows back ``bptt_truncate`` steps from the output).
 Everything is vectorised over the examples; the only loop is over time.
 """
+import contextlib
 import math
 import time
 
@@ -88,6 +89,19 @@ def rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate=None):
     return loss, grads
 
 
+def single_threaded_blas():
+    """Context manager limiting BLAS to one thread (when ``threadpoolctl`` is installed).
+
+    The matrices of these small RNNs are tiny; a multi-threaded BLAS only adds overhead, and on
+    a shared 2-core machine it can make training tens of times slower.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 class Adam:
     """Adam for parameter dicts: ``step(params, grads)`` updates ``params[k]`` with ``grads["d" + k]``."""
 
@@ -129,12 +143,13 @@ def fit_rnn_regressor(X, Y, X_val=None, Y_val=None, n_a=32, epochs=400, learning
         from tqdm.auto import tqdm
         steps = tqdm(steps, desc="sine RNN", unit="epoch")
     start = time.perf_counter()
-    for _ in steps:
-        loss, grads = rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate)
-        history["train rmse"].append(math.sqrt(2 * loss / Y.shape[0]))
-        if X_val is not None:
-            history["val rmse"].append(rmse(predict_rnn_regressor(X_val, parameters), Y_val))
-        rnn_utils.clip(grads, clip_value)
-        opt.step(parameters, grads)
+    with single_threaded_blas():
+        for _ in steps:
+            loss, grads = rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate)
+            history["train rmse"].append(math.sqrt(2 * loss / Y.shape[0]))
+            if X_val is not None:
+                history["val rmse"].append(rmse(predict_rnn_regressor(X_val, parameters), Y_val))
+            rnn_utils.clip(grads, clip_value)
+            opt.step(parameters, grads)
     history["seconds"] = time.perf_counter() - start
     return parameters, history

@@ -1,0 +1,205 @@
+"""Sandboxed kernels for grading: limits, an unprivileged uid, private namespaces, a warm zygote.
+
+``Sandbox`` describes one submission's kernel (its working directory, its limits, what to hide);
+``SandboxKernelManager`` is the jupyter_client kernel manager nbclient uses for it: it starts
+``kernel_stub.py``, which asks this process's zygote (``zygote.py``) to fork the kernel.
+See docs/grading.md for what each layer guarantees.
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+from course.paths import COURSE_ROOT
+
+HERE = Path(__file__).resolve().parent
+ZYGOTE = HERE / "zygote.py"
+STUB = HERE / "kernel_stub.py"
+MB = 1024 * 1024
+
+# Modules every kernel gets preloaded (the notebooks' own imports are added per assignment).
+BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
+                "ipywidgets", "tqdm.auto", "utils", "utils.testing", "utils.runtime"]
+# Passed through from the grader's environment to the kernel; nothing else is (no secrets).
+ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND", "MNIST_PATH", "PYTHONHASHSEED")
+
+
+@dataclass
+class Limits:
+    """Per-submission limits. Sizes in bytes, times in seconds; ``None`` means no limit."""
+
+    cell_timeout: float = 120          # wall clock per cell (nbgrader's Execute.timeout)
+    notebook_timeout: float = 900      # wall clock for the whole notebook, kernel start included
+    cpu_seconds: int = 900             # RLIMIT_CPU of the kernel process (SIGXCPU, then killed)
+    memory: int = 4096 * MB            # RLIMIT_AS of the kernel process
+    output: int = 2 * MB               # bytes of outputs kept per notebook, the rest is dropped
+    file_size: int = 64 * MB           # RLIMIT_FSIZE: largest file the kernel may write
+    processes: int = 64                # RLIMIT_NPROC for the kernel's uid (threads count too)
+
+    def rlimits(self):
+        return {"memory": self.memory, "cpu": self.cpu_seconds, "nproc": self.processes,
+                "fsize": self.file_size, "nofile": 1024, "core": 0}
+
+
+def isolation_available():
+    """'' if namespaces and a uid switch work here, else why not."""
+    if not sys.platform.startswith("linux"):
+        return "not Linux"
+    if os.geteuid() != 0:
+        return "not running as root (no uid switch, no namespaces)"
+    return ""
+
+
+def kernel_uid():
+    """An unprivileged uid for this worker's kernels, distinct between concurrent workers.
+
+    RLIMIT_NPROC counts per uid, so a fork bomb in one submission must not starve another
+    worker's kernel of processes; a uid per worker process keeps them apart.
+    """
+    return 200000 + os.getpid()
+
+
+@dataclass
+class Sandbox:
+    """What the next kernel started by SandboxKernelManager gets."""
+
+    workdir: Path
+    limits: Limits = field(default_factory=Limits)
+    isolate: bool = True
+    hide: list = field(default_factory=list)   # extra paths to cover (e.g. a SQLite gradebook)
+    uid: int = None
+
+    def request(self):
+        env = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
+        work = str(self.workdir)
+        env.update(HOME=work, TMPDIR=work, COURSE_QUICK="1", MALLOC_ARENA_MAX="2", OPENBLAS_NUM_THREADS="1",
+                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLCONFIGDIR=os.path.join(work, ".matplotlib"),
+                   IPYTHONDIR=os.path.join(work, ".ipython"), PYDEVD_DISABLE_FILE_VALIDATION="1")
+        req = {"cwd": work, "env": env, "limits": self.limits.rlimits(), "isolate": self.isolate}
+        if self.isolate:
+            keep_root = [str(COURSE_ROOT / "utils")]
+            prefix = Path(sys.prefix).resolve()
+            if prefix.is_relative_to(COURSE_ROOT):
+                keep_root.append(str(prefix))
+            mask = [{"path": str(COURSE_ROOT), "keep": keep_root}]
+            tmp = Path(tempfile.gettempdir()).resolve()
+            mask.append({"path": str(tmp), "keep": [work] if Path(work).is_relative_to(tmp) else []})
+            for p in ("/dev/shm", "/run", "/var/tmp"):
+                mask.append({"path": p})
+            for p in self.hide:
+                mask.append({"path": str(p)})
+            req["mask"] = mask
+            req["uid"] = self.uid if self.uid is not None else kernel_uid()
+            req["chown"] = [work, os.path.join(work, ".k"), os.path.join(work, ".k", "kernel.json")]
+        return req
+
+
+_current = threading.local()
+
+
+def use_sandbox(box):
+    """Kernels started (by SandboxKernelManager) in this thread from now on use ``box``."""
+    _current.box = box
+
+
+class _Zygote:
+    def __init__(self, modules):
+        self.modules = tuple(modules)
+        self.dir = tempfile.mkdtemp(prefix="course-zygote-")
+        os.chmod(self.dir, 0o700)
+        self.socket = os.path.join(self.dir, "zygote.sock")
+        env = dict(os.environ, MALLOC_ARENA_MAX="2", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1", COURSE_QUICK="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+        self.proc = subprocess.Popen([sys.executable, str(ZYGOTE), self.socket, *self.modules], env=env,
+                                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=self.dir)
+        line = self.proc.stdout.readline()
+        if b"ready" not in line:
+            self.close()
+            raise RuntimeError("the kernel zygote did not start")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_zygote = None
+_zygote_lock = threading.Lock()
+
+
+def zygote(modules=()):
+    """This process's zygote preloading ``modules`` (restarted if the list changes or it died)."""
+    global _zygote
+    wanted = tuple(dict.fromkeys(BASE_PRELOAD + list(modules)))
+    with _zygote_lock:
+        if _zygote is None or not _zygote.alive() or _zygote.modules != wanted:
+            if _zygote is not None:
+                _zygote.close()
+            _zygote = _Zygote(wanted)
+        return _zygote
+
+
+def stop_zygote():
+    global _zygote
+    with _zygote_lock:
+        if _zygote is not None:
+            _zygote.close()
+            _zygote = None
+
+
+atexit.register(stop_zygote)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels are forked by the zygote into the current Sandbox.
+
+    The kernel speaks ZeroMQ over unix sockets in its working directory (it has no network).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        box = getattr(_current, "box", None)
+        if box is None:
+            raise RuntimeError("SandboxKernelManager needs use_sandbox(...) first")
+        self._box = box
+        kdir = Path(box.workdir) / ".k"
+        kdir.mkdir(parents=True, exist_ok=True)
+        self.transport = "ipc"
+        self.ip = str(kdir / "kernel")
+        self.connection_file = str(kdir / "kernel.json")
+        self._request_path = Path(box.workdir).parent / (Path(box.workdir).name + ".request.json")
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        zyg = zygote(getattr(self._box, "preload", ()))
+        self._request_path.write_text(json.dumps(self._box.request()))
+        os.chmod(self._request_path, 0o600)
+        return [sys.executable, "-S", "-I", str(STUB), zyg.socket, str(self._request_path), "--",
+                "-f", self.connection_file, *(extra_arguments or [])]
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        kw.pop("env", None)  # the kernel's environment is built from the Sandbox, not inherited
+        kw["env"] = {"PATH": os.environ.get("PATH", "")}
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def cleanup_request(self):
+        try:
+            self._request_path.unlink()
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,258 @@
+"""A warm kernel factory: imports the heavy modules once, then forks one sandboxed kernel per request.
+
+Run as a script (``python zygote.py SOCKET MODULE...``), never imported by the kernels it makes.
+It only uses the standard library plus the modules it preloads, so the children start with
+NumPy, Matplotlib, IPython and ipykernel already in memory (copy-on-write), which removes most
+of a kernel's start-up cost.
+
+Per request (one connection on the unix SOCKET, sent by ``kernel_stub.py``), the zygote forks a
+*keeper* process that
+  1. makes a new session, and if isolation is on, new mount, network, PID, IPC and UTS
+     namespaces: the course folders, ``/tmp`` (except the kernel's own working directory),
+     ``/dev/shm``, ``/run`` and any extra paths are covered by empty tmpfs mounts, and the network
+     namespace has no interface up (no loopback either: no PostgreSQL, no Dask scheduler, no
+     internet); the kernel talks to the grader over unix sockets in its working directory;
+  2. forks the *kernel* (PID 1 of the new PID namespace, so every process it leaves behind dies
+     with it), which sets resource limits, closes every inherited descriptor, switches to an
+     unprivileged uid/gid with no supplementary groups and ``no_new_privs``, and runs ipykernel;
+  3. reports the kernel's pid to the stub, kills the kernel (and with it the namespace) when the
+     stub goes away, and reports the kernel's exit status otherwise.
+"""
+import ctypes
+import gc
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def prctl(option, value):
+    _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
+
+
+def unshare(flags):
+    _check(_libc.unshare(flags), "unshare")
+
+
+def mount(source, target, fstype, flags, data=None):
+    enc = lambda s: s.encode() if isinstance(s, str) else s  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {target}")
+
+
+def mask(path, keep=()):
+    """Cover ``path`` (a directory) with an empty tmpfs, then bind the ``keep`` paths back in place.
+
+    ``keep`` holds absolute paths inside ``path``. A file ``path`` is covered by /dev/null.
+    """
+    if os.path.islink(path) or not os.path.exists(path):
+        return
+    if not os.path.isdir(path):
+        mount("/dev/null", path, None, MS_BIND)
+        return
+    held = []
+    for k in keep:
+        if os.path.exists(k) and os.path.commonpath([path, k]) == path and k != path:
+            held.append((k, os.path.isdir(k), os.open(k, os.O_PATH)))
+    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m")
+    for k, is_dir, fd in held:
+        if is_dir:
+            os.makedirs(k, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(k), exist_ok=True)
+            open(k, "w").close()
+        mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
+        os.close(fd)
+
+
+RLIMITS = {
+    "memory": resource.RLIMIT_AS,
+    "cpu": resource.RLIMIT_CPU,
+    "nproc": resource.RLIMIT_NPROC,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nofile": resource.RLIMIT_NOFILE,
+    "core": resource.RLIMIT_CORE,
+}
+
+
+def _send(conn, obj):
+    conn.sendall((json.dumps(obj) + "\n").encode())
+
+
+def _kernel(req, fds):
+    """In the child: lock down, then become an ipykernel. Never returns."""
+    code = 1
+    try:
+        os.setsid()
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        for i, fd in enumerate(fds[:3]):
+            os.dup2(fd, i)
+        os.closerange(3, 65536)
+        if req.get("isolate"):
+            try:  # a /proc that shows only this namespace's processes
+                mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            except OSError:
+                pass
+        for name, value in req.get("limits", {}).items():
+            if value is not None and name in RLIMITS:
+                soft = int(value)
+                hard = soft + 5 if name == "cpu" else soft
+                resource.setrlimit(RLIMITS[name], (soft, hard))
+        os.chdir(req["cwd"])
+        os.environ.clear()
+        os.environ.update(req["env"])
+        uid = req.get("uid")
+        if uid is not None and os.getuid() == 0:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP, signal.SIGPIPE, signal.SIGUSR1):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        import random
+        random.seed()
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        gc.unfreeze()
+        sys.argv = ["ipykernel_launcher"] + list(req["argv"])
+        from ipykernel.kernelapp import IPKernelApp
+        IPKernelApp.launch_instance(argv=list(req["argv"]))
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0
+    except BaseException as e:  # noqa: BLE001 - report and die, whatever happened
+        try:
+            os.write(2, f"sandboxed kernel failed to start: {type(e).__name__}: {e}\n".encode())
+        except OSError:
+            pass
+    finally:
+        os._exit(code)
+
+
+def _keeper(conn):
+    """In the forked keeper: set the sandbox up, fork the kernel, watch it."""
+    msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 8)
+    req = json.loads(msg.decode())
+    os.setsid()
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    uid = req.get("uid")
+    cwd = req["cwd"]
+    if uid is not None and os.getuid() == 0:
+        for path in req.get("chown", []):
+            os.chown(path, uid, uid)
+    if req.get("isolate"):
+        unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
+        for item in req.get("mask", []):
+            mask(item["path"], item.get("keep", []))
+    pid = os.fork()
+    if pid == 0:
+        conn.close()
+        _kernel(req, fds)
+    for fd in fds:
+        os.close(fd)
+    _send(conn, {"pid": pid})
+    while True:
+        ready, _, _ = select.select([conn], [], [], 0.02)
+        if ready:
+            try:
+                data = conn.recv(64)
+            except OSError:
+                data = b""
+            if not data:  # the stub is gone: so is the kernel, and its whole namespace
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                os.waitpid(pid, 0)
+                os._exit(0)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            if os.WIFSIGNALED(status):
+                code = 128 + os.WTERMSIG(status)
+            else:
+                code = os.WEXITSTATUS(status)
+            try:
+                _send(conn, {"status": code})
+            except OSError:
+                pass
+            os._exit(0)
+    del cwd
+
+
+def preload(modules):
+    for name in modules:
+        try:
+            __import__(name)
+        except Exception as e:  # noqa: BLE001 - a missing optional module only costs speed
+            print(f"zygote: could not preload {name}: {type(e).__name__}: {e}", file=sys.stderr)
+
+
+def serve(path, modules):
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # die with the grading worker
+    preload(["IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+             "jupyter_client.session", "zmq", "tornado.ioloop", "comm", *modules])
+    gc.collect()
+    gc.freeze()  # keep the preloaded objects' pages shared after fork
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    os.chmod(path, 0o600)
+    srv.listen(64)
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    print("ready", flush=True)
+    me = os.getuid()
+    while True:
+        ready, _, _ = select.select([srv], [], [], 0.5)
+        while True:  # reap keepers
+            try:
+                done, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if not done:
+                break
+        if not ready:
+            continue
+        conn, _ = srv.accept()
+        _pid, peer_uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                    struct.calcsize("3i")))
+        if peer_uid != me:  # only the grader itself may ask for a kernel
+            conn.close()
+            continue
+        child = os.fork()
+        if child == 0:
+            srv.close()
+            code = 0
+            try:
+                _keeper(conn)
+            except BaseException as e:  # noqa: BLE001
+                code = 1
+                try:
+                    _send(conn, {"error": f"{type(e).__name__}: {e}"})
+                except OSError:
+                    pass
+            finally:
+                os._exit(code)
+        conn.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,25 @@
+"""Shared set-up: nbgrader needs the venv's bin/ on PATH (it runs `alembic`), plots are headless."""
+import os
+import sys
+from pathlib import Path
+
+import pytest  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+
+
+def assignments():
+    from course.paths import existing_assignments
+
+    return existing_assignments(ROOT)
+
+
+@pytest.fixture
+def scratch_course(tmp_path):
+    """A throw-away course directory that shares source/ and release/ with the real one."""
+    from course.check import scratch_course as make
+
+    return make(tmp_path, ROOT)

@@ -1,0 +1,34 @@
+"""The course command reports instructor mistakes clearly instead of crashing."""
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "course", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_unknown_assignment():
+    out = run("build", "99_nope")
+    assert out.returncode == 2
+    assert "unknown assignment '99_nope'" in out.stderr and "01_activations" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_grade_without_submissions(tmp_path):
+    out = run("grade", "01_activations", "--students", "nobody_here", "--no-feedback", "--csv", str(tmp_path / "g.csv"))
+    # a student with no folder is graded as an empty submission, not a crash
+    assert out.returncode == 0, out.stderr
+    assert "nobody_here" in out.stdout and "no notebook" in out.stdout
+
+
+def test_unknown_benchmark_section():
+    out = run("bench", "no_such_section")
+    assert out.returncode == 2 and "unknown benchmark section" in out.stderr
+
+
+def test_help_lists_every_command():
+    out = run("--help")
+    for command in ("build", "check", "grade", "demo", "lab", "bench"):
+        assert command in out.stdout

@@ -1,0 +1,43 @@
+"""What is committed: notebooks without outputs, and a release that equals a fresh build."""
+import json
+import subprocess
+
+import pytest
+from conftest import ROOT, assignments
+
+from course.build import fresh_build_differences
+
+
+def committed_notebooks():
+    out = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def test_there_are_committed_notebooks():
+    assert any(p.startswith("source/") for p in committed_notebooks())
+    assert any(p.startswith("release/") for p in committed_notebooks())
+
+
+@pytest.mark.parametrize("path", committed_notebooks())
+def test_notebook_has_no_outputs(path):
+    nb = json.loads((ROOT / path).read_text())
+    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{path}: cells {dirty} carry outputs; strip them (e.g. `jupyter nbconvert --clear-output --inplace`)"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_release_equals_fresh_build(assignment):
+    diffs = fresh_build_differences(assignment, ROOT)
+    assert not diffs, f"release/{assignment} is stale in {diffs}: run `python -m course build {assignment}`"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_assignment_has_a_release(assignment):
+    assert (ROOT / "release" / assignment / f"{assignment}.ipynb").is_file()
+
+
+def test_nothing_reads_shared_folder():
+    """The product never reads ../shared on its own (tests and CI pass MNIST_PATH explicitly)."""
+    out = subprocess.run(["git", "grep", "-l", "shared/", "--", "utils", "course", "source", "release"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "", f"these files mention shared/: {out.stdout}"

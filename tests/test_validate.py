@@ -1,0 +1,173 @@
+"""``python -m course validate``: the student's self-check.
+
+Fast tests feed ``summarize`` hand-made executed notebooks; the slow ones run real notebooks of
+01_activations (release, reference, partly done, endless loop) through the command line.
+"""
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from course.cli import main
+from course.submissions import partial, reference, solution_ids, untouched, with_cell_prefix, write_submission
+from course.validate import FAIL, NO_TEST, NOT_RUN, NOT_STARTED, PASS, format_report, summarize, ValidationReport
+
+ASG = "01_activations"
+
+
+def _error(ename, evalue=""):
+    return new_output("error", ename=ename, evalue=evalue,
+                      traceback=["\x1b[31m-----\x1b[39m", f"{ename}  Traceback (most recent call last)",
+                                 "Cell In[3], line 2\n----> 2 secret_line()", f"{ename}: {evalue}"])
+
+
+def _solution(grade_id, source, outputs=(), count=1):
+    return new_code_cell(source, metadata={"nbgrader": {"grade_id": grade_id, "solution": True, "grade": False}},
+                         outputs=list(outputs), execution_count=count)
+
+
+def _test(grade_id, points, outputs=(), count=2):
+    return new_code_cell(f"check({grade_id!r})", outputs=list(outputs), execution_count=count,
+                         metadata={"nbgrader": {"grade_id": grade_id, "grade": True, "points": points}})
+
+
+STUB = "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+
+def _notebook(*cells):
+    return new_notebook(cells=[new_markdown_cell("# title"), *cells])
+
+
+def test_summarize_pass_fail_not_started():
+    nb = _notebook(
+        _solution("f", "def f(x):\n    return x"), _test("test_f", 2), _test("test_f_more", 1),
+        _solution("g", "def g(x):\n    return -x"),
+        _test("test_g", 3, [_error("AssertionError", "g(1) is -1, expected 1.\nsecond line")]),
+        _solution("h", STUB.replace("f(", "h(")), _test("test_h", 1, [_error("NotImplementedError")]),
+        new_code_cell("plot(h)", outputs=[_error("NotImplementedError")], execution_count=9),
+    )
+    functions, others = summarize(nb)
+    by_id = {f.grade_id: f for f in functions}
+    assert [f.grade_id for f in functions] == ["f", "g", "h"]
+    assert (by_id["f"].status, by_id["f"].points, by_id["f"].test_ids) == (PASS, 3.0, ["test_f", "test_f_more"])
+    assert by_id["g"].status == FAIL
+    assert by_id["g"].message == "AssertionError: g(1) is -1, expected 1."  # first line only, no traceback
+    assert by_id["h"].status == NOT_STARTED
+    assert [(e.cell_number, e.message) for e in others] == [(9, "NotImplementedError")]
+
+
+def test_failure_caused_by_an_earlier_unfinished_function():
+    """A finished function whose tests hit an unfinished helper fails with a message saying so."""
+    nb = _notebook(_solution("f", STUB), _test("test_f", 1, [_error("NotImplementedError")]),
+                   _solution("g", "def g(x):\n    return f(x) + 1"), _test("test_g", 1, [_error("NotImplementedError")]))
+    f, g = summarize(nb)[0]
+    assert f.status == NOT_STARTED
+    assert g.status == FAIL and "not written yet" in g.message
+
+
+def test_error_in_the_solution_cell_and_cells_that_never_ran():
+    nb = _notebook(_solution("f", "def f(x)\n    return x", [_error("SyntaxError", "expected ':'")]), _test("test_f", 1),
+                   _solution("g", "def g(x):\n    return x", count=None), _test("test_g", 1, count=None),
+                   _solution("k", "K = 3"))
+    f, g, k = summarize(nb)[0]
+    assert f.status == FAIL and f.message == "in your cell: SyntaxError: expected ':'"
+    assert g.status == NOT_RUN
+    assert k.status == NO_TEST and k.points == 0
+
+
+def test_timeout_is_explained():
+    nb = _notebook(_solution("f", "def f(x):\n    return x"), _test("test_f", 1, [_error("KeyboardInterrupt")]))
+    (f,), _ = summarize(nb)
+    assert f.status == FAIL and "time limit" in f.message
+
+
+def test_report_text_and_ok():
+    nb = _notebook(_solution("f", "def f(x):\n    return x"), _test("test_f", 2),
+                   _solution("g", STUB.replace("f(", "g(")), _test("test_g", 3, [_error("NotImplementedError")]))
+    functions, others = summarize(nb)
+    report = ValidationReport("nb.ipynb", 4.25, functions, others)
+    text = format_report(report)
+    assert not report.ok
+    assert "1 of 2 graded functions pass their visible tests (2 of 5 points at stake)" in text
+    assert "1 not started" in text and "4.2 s" in text
+    assert ValidationReport("nb.ipynb", 1.0, functions[:1], []).ok
+
+
+def test_missing_file(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nothing.ipynb")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_folder_instead_of_file(tmp_path, capsys):
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_corrupted_file(tmp_path, capsys):
+    path = tmp_path / "cut.ipynb"
+    text = nbformat.writes(untouched(ASG))
+    path.write_text(text[: len(text) // 2])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "cut.ipynb" in err and "JSON" in err and "Traceback" not in err
+
+
+def _write(nb, tmp_path):
+    return write_submission(nb, ASG, "me", tmp_path) / f"{ASG}.ipynb"
+
+
+def _statuses(out):
+    """function label -> status word ('ok', 'FAIL', 'todo') from the printed table."""
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[2] in ("ok", "FAIL", "todo", "--", "??"):
+            rows[parts[0]] = parts[2]
+    return rows
+
+
+@pytest.mark.slow
+def test_release_notebook_is_all_not_started(tmp_path, capsys):
+    assert main(["validate", str(_write(untouched(ASG), tmp_path)), "--timeout", "60"]) == 1
+    out = capsys.readouterr().out
+    ids = solution_ids(untouched(ASG))
+    assert _statuses(out) == {i: "todo" for i in ids}
+    assert f"0 of {len(ids)} graded functions pass" in out and f"{len(ids)} not started" in out
+
+
+@pytest.mark.slow
+def test_reference_notebook_passes(tmp_path, capsys):
+    assert main(["validate", str(_write(reference(ASG), tmp_path)), "--timeout", "60"]) == 0
+    out = capsys.readouterr().out
+    ids = solution_ids(reference(ASG))
+    assert _statuses(out) == {i: "ok" for i in ids}
+    assert "14 of 14 points" in out and "Everything ran without error" in out
+
+
+@pytest.mark.slow
+def test_partly_done_notebook(tmp_path, capsys):
+    ids = solution_ids(reference(ASG))
+    nb = partial(ASG, ids[:3])
+    # ids[2] (tanh) is "done" but wrong: it returns a scaled tanh
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == ids[2])
+    cell.source = cell.source.replace("return np.tanh(", "return 1.5 * np.tanh(")
+    assert "1.5 * np.tanh(" in cell.source
+    assert main(["validate", str(_write(nb, tmp_path))]) == 1
+    out = capsys.readouterr().out
+    rows = _statuses(out)
+    assert rows[ids[0]] == rows[ids[1]] == "ok"
+    assert rows[ids[2]] == "FAIL"
+    assert all(rows[i] == "todo" for i in ids[3:])
+    assert "AssertionError: tanh(z) differs" in out
+    assert "Traceback" not in out and "\x1b[" not in out
+    assert " s (quick mode)" in out
+
+
+@pytest.mark.slow
+def test_endless_loop_is_stopped(tmp_path, capsys):
+    ids = solution_ids(reference(ASG))
+    nb = with_cell_prefix(reference(ASG), ids[-1], "while True:\n    pass")
+    assert main(["validate", str(_write(nb, tmp_path)), "--timeout", "4"]) == 1
+    out = capsys.readouterr().out
+    assert _statuses(out)[ids[-1]] == "FAIL"
+    assert "time limit" in out
+    assert _statuses(out)[ids[0]] == "ok"
