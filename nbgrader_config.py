@@ -29,3 +29,17 @@ c.Execute.allow_errors = True
 # Huge outputs are truncated before they reach the feedback.
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 60
+
+# Feedback shows scores and failure messages but never the hidden tests: nbgrader's
+# GenerateFeedback renders the autograded notebook, which holds the hidden tests again, so the
+# course's preprocessor removes them and trims tracebacks before the HTML is written.
+import sys  # noqa: E402
+
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)  # `course` is importable even before `pip install -e .`
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from course.feedback import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -62,6 +62,7 @@ class ValidationReport:
     functions: list
     other_errors: list
     problem: str = ""  # the run itself went wrong (kernel died, timeout)
+    first_error: tuple = None  # (cell number, message) of the first cell that raised
 
     @property
     def ok(self):
@@ -220,11 +221,19 @@ def execute(path, timeout=DEFAULT_TIMEOUT, quick=True):
     return nb, time.perf_counter() - start, problem
 
 
+def first_error(nb):
+    """(cell number, message) of the first cell with an error output, or None."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and error_line(cell):
+            return index + 1, error_line(cell)
+    return None
+
+
 def validate(path, timeout=DEFAULT_TIMEOUT, quick=True):
     """Execute and summarize a notebook; returns a ValidationReport."""
     nb, seconds, problem = execute(path, timeout, quick)
     functions, other_errors = summarize(nb)
-    return ValidationReport(Path(path), seconds, functions, other_errors, problem)
+    return ValidationReport(Path(path), seconds, functions, other_errors, problem, first_error(nb))
 
 
 def _points(x):
@@ -268,6 +277,9 @@ def format_report(report, width=100):
         lines.append("Everything ran without error. Hidden tests run when your notebook is graded, "
                      "so also try your functions on other shapes and extreme values.")
     else:
+        if report.first_error and report.count(NOT_STARTED) < len(report.functions):
+            number, message = report.first_error
+            lines.append(f"The first error is in cell {number} ({message.split(':')[0]}); later errors often follow from it.")
         lines.append("Fix the cells above, then run this check again.")
     return "\n".join(lines)
 

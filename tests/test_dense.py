@@ -186,3 +186,12 @@ def test_train_does_not_modify_given_params_and_calls_callback():
     dense.train(X, Y.ravel(), a, 3, 0.1, params=p0, callback=lambda e, p, h: calls.append(e))
     assert calls == [0, 1, 2]
     assert all(np.array_equal(p0[k], keep[k]) for k in p0)
+
+
+def test_train_with_progress_bar_and_given_scale():
+    a = arch(2, 4, 1)
+    X, Y = data(2, 12)
+    p, h = dense.train(X, Y, a, 5, 0.1, progress=True, scale=0.1)
+    q = dense.init_layers(a, seed=99, scale=0.1)
+    assert len(h["train loss"]) == 5 and "test loss" not in h
+    assert p["W1"].shape == q["W1"].shape and not np.allclose(p["W1"], q["W1"])

@@ -89,6 +89,8 @@ def test_report_text_and_ok():
     assert not report.ok
     assert "1 of 2 graded functions pass their visible tests (2 of 5 points at stake)" in text
     assert "1 not started" in text and "4.2 s" in text
+    report.first_error = (3, "NameError: name 'x' is not defined")
+    assert "The first error is in cell 3 (NameError)" in format_report(report)
     assert ValidationReport("nb.ipynb", 1.0, functions[:1], []).ok
 
 
@@ -166,7 +168,7 @@ def test_partly_done_notebook(tmp_path, capsys):
 def test_endless_loop_is_stopped(tmp_path, capsys):
     ids = solution_ids(reference(ASG))
     nb = with_cell_prefix(reference(ASG), ids[-1], "while True:\n    pass")
-    assert main(["validate", str(_write(nb, tmp_path)), "--timeout", "4"]) == 1
+    assert main(["validate", str(_write(nb, tmp_path)), "--timeout", "15"]) == 1
     out = capsys.readouterr().out
     assert _statuses(out)[ids[-1]] == "FAIL"
     assert "time limit" in out

@@ -118,7 +118,8 @@ def train_cnn(X, y, epochs=3, batch_size=64, lr=2e-3, lr_decay=0.35, seed=0, max
 
     The learning rate is multiplied by ``lr_decay`` after each epoch. ``max_steps`` stops early
     (quick mode). Returns ``(params, history)`` with ``history = {"loss": [...], "step": [...],
-    "seconds": float}``: the running mean loss every ``log_every`` steps and the wall time.
+    "seconds": float, "cpu_seconds": float}``: the running mean loss every ``log_every`` steps, the
+    wall time and the CPU time of the process (the two agree on an idle machine).
     ``blas_threads`` caps the BLAS thread pool during training (``None`` leaves it alone).
     """
     from utils.optimizers import Adam
@@ -167,7 +168,7 @@ def _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, prog
     history = {"loss": [], "step": []}
     bar = tqdm(total=total, desc="training", unit="batch") if progress else None
     step, running = 0, []
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for epoch in range(epochs):
         order = rng.permutation(m)
         for k in range(steps_per_epoch):
@@ -191,4 +192,5 @@ def _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, prog
     if bar is not None:
         bar.close()
     history["seconds"] = time.perf_counter() - start
+    history["cpu_seconds"] = time.process_time() - cpu_start
     return params, history

@@ -27,6 +27,8 @@ class SubmissionResult:
     cells: list = field(default_factory=list)
     error: str = ""  # a problem with the whole submission (broken notebook, crash of its kernel)
     seconds: float = 0.0
+    cell_seconds: float = 0.0  # of which the kernel spent executing the notebook's cells
+    problems: list = field(default_factory=list)  # failed integrity checks: (grade_id, [what changed])
 
     @property
     def score(self):
@@ -61,13 +63,16 @@ def cell_messages(notebook_path):
     return messages
 
 
-def read_results(db_url, course_id, assignment, student, autograded_dir, seconds=0.0, error=""):
+def read_results(db_url, course_id, assignment, student, autograded_dir, seconds=0.0, error="", gb=None):
     """Build a SubmissionResult from the gradebook (scores) and the autograded notebook (messages).
 
     A notebook that nbgrader could not grade has no grades in the gradebook: every graded cell
-    of the assignment then scores 0, with ``error`` as the reason.
+    of the assignment then scores 0, with ``error`` as the reason. ``gb``: an open Gradebook to use.
     """
-    with Gradebook(db_url, course_id) as gb:
+    if gb is None:
+        with Gradebook(db_url, course_id) as opened:
+            return read_results(db_url, course_id, assignment, student, autograded_dir, seconds, error, opened)
+    if True:
         asg = gb.find_assignment(assignment)
         result = SubmissionResult(student, assignment, max_score=asg.max_score, seconds=seconds, error=error)
         for notebook in asg.notebooks:
@@ -75,7 +80,7 @@ def read_results(db_url, course_id, assignment, student, autograded_dir, seconds
             for cell in notebook.grade_cells:
                 try:
                     grade = gb.find_grade(cell.name, notebook.name, assignment, student)
-                    score = grade.score
+                    score = grade.score if grade.score is not None else 0.0
                 except MissingEntry:
                     score = 0.0
                     messages.setdefault(cell.name, error or "not graded")

@@ -95,12 +95,42 @@ class Sandbox:
             mask.append({"path": str(tmp), "keep": [work] if Path(work).is_relative_to(tmp) else []})
             for p in ("/dev/shm", "/run", "/var/tmp"):
                 mask.append({"path": p})
+            mask += _unreachable_ancestors()
             for p in self.hide:
                 mask.append({"path": str(p)})
             req["mask"] = mask
             req["uid"] = self.uid if self.uid is not None else kernel_uid()
             req["chown"] = [work, os.path.join(work, ".k"), os.path.join(work, ".k", "kernel.json")]
         return req
+
+
+def _needed_paths():
+    """Paths the kernel must read: the interpreter, its standard library and site-packages, utils."""
+    paths = {sys.base_prefix, sys.prefix, str(COURSE_ROOT / "utils")}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    return sorted(str(Path(p).resolve()) for p in paths)
+
+
+def _unreachable_ancestors():
+    """Masks that make the needed paths reachable for the unprivileged uid.
+
+    A Python installed under a private home (e.g. pyenv in /root, mode 700) is not readable by
+    another uid: the private directory is covered by a tmpfs with only the needed paths bound back
+    (which also hides the rest of that home).
+    """
+    by_ancestor = {}
+    for path in _needed_paths():
+        parts = Path(path).parts
+        for i in range(1, len(parts)):
+            anc = str(Path(*parts[:i]))
+            try:
+                mode = os.stat(anc).st_mode
+            except OSError:
+                break
+            if not mode & 0o001:
+                by_ancestor.setdefault(anc, set()).add(path)
+                break
+    return [{"path": a, "keep": sorted(k)} for a, k in sorted(by_ancestor.items())]
 
 
 _current = threading.local()

@@ -103,8 +103,13 @@ def _kernel(req, fds):
     try:
         os.setsid()
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        for i, fd in enumerate(fds[:3]):
-            os.dup2(fd, i)
+        # The kernel's own stdio never reaches the grader's terminal: /dev/null, and a log file
+        # in its working directory for start-up failures.
+        null = os.open(os.devnull, os.O_RDWR)
+        log = os.open(os.path.join(req["cwd"], ".k", "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(log, 2)
         os.closerange(3, 65536)
         if req.get("isolate"):
             try:  # a /proc that shows only this namespace's processes
@@ -170,6 +175,10 @@ def _keeper(conn):
         _kernel(req, fds)
     for fd in fds:
         os.close(fd)
+    if uid is not None and os.getuid() == 0:
+        log = os.path.join(cwd, ".k", "kernel.log")
+        open(log, "a").close()
+        os.chown(log, uid, uid)
     _send(conn, {"pid": pid})
     while True:
         ready, _, _ = select.select([conn], [], [], 0.02)
@@ -196,7 +205,6 @@ def _keeper(conn):
             except OSError:
                 pass
             os._exit(0)
-    del cwd
 
 
 def preload(modules):

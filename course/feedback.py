@@ -1,0 +1,148 @@
+"""Feedback that shows students their scores and failure messages, never the hidden tests.
+
+nbgrader restores the instructor's test cells, hidden tests included, before it autogrades, and
+``generate_feedback`` renders that autograded notebook to HTML as it is: every hidden test
+would be printed in the feedback, and a traceback through a hidden test shows its lines too.
+:class:`HideHiddenTests` runs inside ``GenerateFeedback`` (registered in ``nbgrader_config.py``)
+and, in each graded test cell,
+
+- replaces each ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region by one comment,
+  ``# (hidden tests ran here)``;
+- trims error tracebacks to the error type and message, plus where it happened: a line of the
+  visible tests (shown), "the hidden tests" (not shown), or a frame in the student's own cells
+  (kept, it is their code); frames inside libraries are dropped;
+- as a safety net, redacts any output line that still contains a line of hidden-test code.
+
+The per-question scores come from nbgrader's feedback template (a table of contents with the
+score of every graded cell, and the score in each cell's header).
+"""
+import re
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CELL_FRAME = re.compile(r"^\s*Cell In\[(\d+)\], line (\d+)")
+
+
+def strip_ansi(text):
+    return _ANSI.sub("", text)
+
+
+def split_hidden(source, placeholder="# (hidden tests ran here)"):
+    """(source with each hidden region replaced by ``placeholder``, list of the hidden lines).
+
+    The placeholder keeps the indentation of the BEGIN marker. An unclosed region hides
+    everything to the end of the cell.
+    """
+    kept, hidden, inside = [], [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if not inside and stripped == BEGIN:
+            inside = True
+            kept.append(line[: len(line) - len(line.lstrip())] + placeholder)
+        elif inside and stripped == END:
+            inside = False
+        elif inside:
+            hidden.append(line)
+        else:
+            kept.append(line)
+    return "\n".join(kept), hidden
+
+
+def visible_line_count(source):
+    """Number of lines of ``source`` before its first hidden region (all of them if none)."""
+    for number, line in enumerate(source.splitlines()):
+        if line.strip() == BEGIN:
+            return number
+    return len(source.splitlines())
+
+
+def secret_lines(hidden, visible_text, min_length=6):
+    """Hidden lines worth protecting: long enough, and not found anywhere in the visible text."""
+    return {h.strip() for h in hidden if len(h.strip()) >= min_length and h.strip() not in visible_text}
+
+
+def _is_graded_test(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Remove hidden-test code from graded cells and trim tracebacks, for student feedback."""
+
+    placeholder = Unicode("# (hidden tests ran here)", help="What replaces a hidden-test region.").tag(config=True)
+    min_secret_length = Integer(6, help="Shorter hidden lines are not searched for in outputs.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        # 1. execution count -> (original source, visible lines) of the graded test cells
+        tests_by_count, hidden = {}, []
+        for cell in nb.cells:
+            if not _is_graded_test(cell):
+                continue
+            if cell.get("execution_count") is not None:
+                tests_by_count[cell.execution_count] = cell.source
+            cell.source, lines = split_hidden(cell.source, self.placeholder)
+            hidden += lines
+        visible_text = "\n".join(c.source for c in nb.cells)
+        secrets = secret_lines(hidden, visible_text, self.min_secret_length)
+        # 2. outputs: trim tracebacks, redact anything that still quotes hidden code
+        for cell in nb.cells:
+            if cell.get("cell_type") != "code":
+                continue
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["traceback"] = self.trim_traceback(out, tests_by_count, secrets)
+                    out["evalue"] = _redact(out.get("evalue", ""), secrets)
+                elif out.get("output_type") == "stream":
+                    out["text"] = _redact(out.get("text", ""), secrets)
+                elif "data" in out and "text/plain" in out["data"]:
+                    out["data"]["text/plain"] = _redact(out["data"]["text/plain"], secrets)
+        return nb, resources
+
+    def trim_traceback(self, out, tests_by_count, secrets):
+        """The traceback lines a student may see (see the module docstring)."""
+        ename, evalue = out.get("ename", "Error"), out.get("evalue", "")
+        kept = []
+        for entry in out.get("traceback", []):
+            plain = strip_ansi(entry)
+            match = _CELL_FRAME.match(plain)
+            if match:
+                count, line = int(match.group(1)), int(match.group(2))
+                if count in tests_by_count:
+                    kept.append(self._test_frame(tests_by_count[count], line))
+                else:
+                    kept.append(entry)  # the student's own cell
+            elif plain.lstrip().startswith("File "):
+                continue  # inside a library or the course's utils: noise for a student
+            elif plain.strip().startswith("----") or "Traceback (most recent call last)" in plain:
+                kept.append(entry)
+            elif plain.strip().startswith(f"{ename}:") or plain.strip() == ename:
+                continue  # the final line is added below, once
+            else:
+                kept.append(entry)
+        kept = ["(trimmed: this part of the traceback quoted hidden tests)" if _quotes(strip_ansi(k), secrets) else k
+                for k in kept]
+        kept.append(f"\x1b[31m{ename}\x1b[39m: {_redact(evalue, secrets)}")
+        return kept
+
+    @staticmethod
+    def _test_frame(source, line):
+        lines = source.splitlines()
+        if line <= visible_line_count(source) and 0 < line <= len(lines):
+            return f"In this test cell, line {line}:\n----> {lines[line - 1].strip()}"
+        return "In the hidden tests of this cell (their code is not shown; the message below says what they checked)"
+
+
+def _quotes(text, secrets):
+    return any(s in text for s in secrets)
+
+
+def _redact(text, secrets):
+    if isinstance(text, list):
+        text = "".join(text)
+    if not secrets or not _quotes(text, secrets):
+        return text
+    return "\n".join("(line hidden: it quoted a hidden test)" if _quotes(line, secrets) else line
+                     for line in text.split("\n"))

@@ -1,0 +1,323 @@
+"""nbgrader's Execute preprocessor, hardened: sandboxed kernel, limits, integrity checks.
+
+``GuardedExecute`` replaces ``nbgrader.preprocessors.Execute`` in the autograde pipeline of
+``course grade``. Compared with nbgrader's own:
+  * the kernel is a ``SandboxKernelManager`` kernel (own working directory, rlimits, other uid,
+    namespaces) started in the submission's private working directory, not next to the notebook
+    (whose restored copy holds the hidden tests);
+  * a whole-notebook wall-clock limit on top of the per-cell timeout;
+  * a dead kernel (CPU limit, ``os._exit``, crash), a timeout or a hung grader check never
+    crashes the grader: the cell that was running and every graded cell after it get an error
+    output with the reason (so nbgrader scores them 0) and the rest of the notebook keeps the
+    points it earned;
+  * outputs beyond a byte budget are dropped (with a note) before they reach the feedback;
+  * before every locked (instructor) cell the kernel's pristine state is restored, each graded
+    test gets a secret epilogue proving it ran to its last statement, and after each graded test
+    the grader checks that nothing it relies on was changed while the test ran (see
+    ``guard_kernel.py``); a failed check is an error output on that test cell.
+"""
+import ast
+import inspect
+import json
+import secrets
+import time
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import is_grade, is_locked, is_solution
+
+from course.grading import guard_kernel
+from course.grading.sandbox import Limits, SandboxKernelManager
+
+GUARD_SOURCE = inspect.getsource(guard_kernel._install)
+SIGNALS = {9: "SIGKILL", 24: "SIGXCPU", 25: "SIGXFSZ", 11: "SIGSEGV", 6: "SIGABRT", 15: "SIGTERM"}
+
+
+def bound_names(source):
+    """Top-level names a cell binds (imports, assignments, defs, for/with targets); None if unparsable."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def top_level_names(source):
+    """Names bound at the top level of a cell (not inside functions); empty set if unparsable."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+
+    def visit(nodes):
+        for node in nodes:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            else:
+                for sub in ast.walk(node):
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                        continue
+                    if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                        names.add(sub.id)
+    visit(tree.body)
+    return names
+
+
+def imported_modules(source):
+    """Absolute module names imported by a cell (for preloading)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+    return found
+
+
+def _offset(lines, lineno, col):
+    """Character offset in the joined ``lines`` of (1-based line, UTF-8 byte column)."""
+    return sum(len(x) for x in lines[: lineno - 1]) + len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
+
+
+def with_epilogue(source, fn, nonce):
+    """``source`` whose last statement is followed by (or, for an expression, wrapped in) ``fn(nonce)``.
+
+    The value of a final expression is passed through ``fn(nonce, value)``, so whatever the cell
+    displays (nbgrader reads a final number as partial credit) is unchanged, and line numbers
+    in tracebacks stay the same.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source  # a syntax error fails the cell anyway
+    if not tree.body:
+        return source
+    last = tree.body[-1]
+    if isinstance(last, ast.Expr) and last.end_lineno is not None:
+        lines = source.splitlines(keepends=True)
+        start = _offset(lines, last.lineno, last.col_offset)
+        end = _offset(lines, last.end_lineno, last.end_col_offset)
+        return source[:start] + f"{fn}({nonce!r}, (" + source[start:end] + "))" + source[end:]
+    sep = "" if source.endswith("\n") else "\n"
+    return source + sep + f"{fn}({nonce!r})\n"
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute with a sandboxed kernel, limits and integrity checks (module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(*args, **kwargs)
+        self.kernel_manager_class = SandboxKernelManager
+        self.shutdown_kernel = "immediate"
+
+    # --- set per submission by the worker before autograding ----------------------------------
+    limits = Limits()
+    workdir = None
+    stats = None  # dict the worker reads back: seconds spent executing cells, problems seen
+
+    # --- helpers --------------------------------------------------------------------------------
+    async def _hidden(self, code, expression=None, timeout=10):
+        """Run grader code in the kernel (no history, no output); return the expression's text."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False,
+                                 user_expressions={"r": expression} if expression else None)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CellTimeoutError("grader check timed out")
+            try:
+                msg = await self.kc.shell_channel.get_msg(timeout=min(remaining, 1.0))
+            except Exception:  # noqa: BLE001 - queue.Empty
+                if not await self.kc.is_alive():
+                    raise DeadKernelError("Kernel died") from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            content = msg["content"]
+            if content.get("status") != "ok":
+                raise RuntimeError(f"grader check failed: {content.get('ename')}: {content.get('evalue')}")
+            if expression:
+                r = content.get("user_expressions", {}).get("r", {})
+                if r.get("status") != "ok":
+                    raise RuntimeError(f"grader check failed: {r.get('ename')}: {r.get('evalue')}")
+                return r["data"]["text/plain"]
+            return None
+
+    def hidden(self, code, expression=None, timeout=10):
+        from jupyter_core.utils import run_sync
+        return run_sync(self._hidden)(code, expression, timeout)
+
+    @staticmethod
+    def _error(cell, ename, evalue):
+        cell.outputs.append(NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                                         traceback=[f"{ename}: {evalue}"]))
+
+    def _death_reason(self):
+        code = None
+        try:
+            code = self.km.provisioner.process.poll() if self.km and self.km.provisioner else None
+        except Exception:  # noqa: BLE001
+            pass
+        if code is not None and code > 128:
+            sig = code - 128
+            name = SIGNALS.get(sig, f"signal {sig}")
+            if sig == 24:
+                return f"the kernel used up its CPU time limit ({self.limits.cpu_seconds} s) and was killed ({name})"
+            if sig == 25:
+                return f"the kernel wrote a file larger than {self.limits.file_size // 2**20} MB ({name})"
+            return f"the kernel was killed ({name}; memory or process limits?)"
+        if code is not None:
+            return f"the kernel exited with status {code} (sys.exit/os._exit in the notebook?)"
+        return "the kernel died"
+
+    # --- output budget ---------------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        msg_type = msg["msg_type"]
+        size = len(json.dumps(msg["content"], default=str))
+        self._output_bytes = getattr(self, "_output_bytes", 0) + size
+        if msg_type != "error" and self._output_bytes > self.limits.output:
+            if not getattr(self, "_truncated", {}).get((cell_index, msg_type, msg["content"].get("name"))):
+                self._truncated = getattr(self, "_truncated", {})
+                self._truncated[(cell_index, msg_type, msg["content"].get("name"))] = True
+                note = (f"\n[output truncated by the grader: the notebook printed more than "
+                        f"{self.limits.output // 1024} KB]\n")
+                name = msg["content"].get("name", "stdout") if msg_type == "stream" else "stdout"
+                out = NotebookNode(output_type="stream", name=name, text=note)
+                outs.append(out)
+                return out
+            return None
+        if msg_type == "error":
+            tb = msg["content"].get("traceback") or []
+            if len(tb) > 200:
+                msg["content"]["traceback"] = tb[:100] + ["..."] + tb[-100:]
+        return super().output(outs, msg, display_id, cell_index)
+
+    # --- the notebook loop -------------------------------------------------------------------------
+    def preprocess(self, nb, resources=None, km=None):
+        from nbclient.client import NotebookClient
+
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self.kernel_manager_class = SandboxKernelManager
+        self.shutdown_kernel = "immediate"
+        self._output_bytes = 0
+        self._truncated = {}
+        stats = self.stats if self.stats is not None else {}
+        stats.setdefault("cell_seconds", 0.0)
+        stats.setdefault("problems", [])
+        limits = self.limits
+        cell_timeout = self.timeout
+        deadline = time.monotonic() + limits.notebook_timeout
+
+        preimports, locked_names = [], set()
+        for cell in nb.cells:
+            if cell.cell_type == "code" and is_locked(cell) and not is_grade(cell) and not is_solution(cell):
+                preimports += imported_modules(cell.source)
+                locked_names |= top_level_names(cell.source)
+        done = set()   # indices of graded cells whose execution and check completed
+        stopped = ""   # why the rest of the notebook was not run
+        guard = "__import__('__course_guard__')"
+        cwd = str(self.workdir) if self.workdir else None
+        try:
+            with self.setup_kernel(**({"cwd": cwd} if cwd else {})):
+                info = self.wait_for_reply(self.kc.kernel_info())
+                self.nb.metadata["language_info"] = info["content"]["language_info"]
+                self.hidden(GUARD_SOURCE + f"\n_install({preimports!r})\ndel _install\n", timeout=60)
+                for index, cell in enumerate(self.nb.cells):
+                    if cell.cell_type != "code" or not cell.source.strip():
+                        continue
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 1:
+                        stopped = f"the notebook used up its time limit of {limits.notebook_timeout:g} s"
+                        break
+                    self.timeout = max(1, int(min(cell_timeout or remaining, remaining)))
+                    graded = is_grade(cell) and not is_solution(cell)
+                    locked = is_locked(cell) and not is_solution(cell)
+                    original = cell.source
+                    nonce = secrets.token_hex(12)
+                    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                    try:
+                        if locked:
+                            self.hidden(f"{guard}.restore()")
+                        if graded:
+                            cell.source = with_epilogue(original, f"{guard}.reached", nonce)
+                        t0 = time.monotonic()
+                        try:
+                            self.preprocess_cell(cell, resources, index)
+                        finally:
+                            stats["cell_seconds"] += time.monotonic() - t0
+                            cell.source = original
+                        if graded:
+                            names = sorted(locked_names - top_level_names(original))
+                            report = json.loads(ast.literal_eval(self.hidden("", f"{guard}.verify({nonce!r}, {names!r})")))
+                            if report.get("nonce") != nonce:
+                                raise RuntimeError("the grader's check answered for another test")
+                            if report["problems"] and not _has_error(cell):
+                                self._error(cell, "GraderIntegrityError",
+                                            "this test does not count: " + "; ".join(report["problems"]))
+                                stats["problems"].append((grade_id, report["problems"]))
+                            done.add(index)
+                        elif locked:
+                            self.hidden(f"{guard}.record({sorted(top_level_names(original))!r})")
+                    except DeadKernelError:
+                        stopped = self._death_reason()
+                        self._error(cell, "KernelDied", stopped)
+                        done.add(index)
+                        break
+                    except (CellTimeoutError, RuntimeError, ValueError, KeyError, TypeError, SyntaxError) as err:
+                        # The grader's own check could not run (the student's code broke the kernel's
+                        # machinery, or the check timed out): this cell cannot be trusted.
+                        why = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+                        if graded and not _has_error(cell):
+                            self._error(cell, "GraderIntegrityError", f"this test does not count: {why}")
+                        done.add(index)
+                        stats["problems"].append((grade_id, [why]))
+                        if not run_alive(self):
+                            stopped = self._death_reason()
+                            break
+        except DeadKernelError:
+            stopped = stopped or self._death_reason()
+        except RuntimeError as err:  # the kernel never started
+            stopped = stopped or f"the kernel could not start: {str(err).strip()[:300]}"
+        finally:
+            self.timeout = cell_timeout
+        # Safety net: a graded cell that did not run to completion under the grader's eyes must not
+        # keep nbgrader's default of full marks for a cell without an error.
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell) and index not in done:
+                if not _has_error(cell):
+                    self._error(cell, "GradingStopped", f"not run: {stopped or 'the grader stopped early'}")
+        stats["stopped"] = stopped
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+
+def _has_error(cell):
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def run_alive(client):
+    from jupyter_core.utils import run_sync
+    try:
+        return bool(client.kc is not None and run_sync(client.kc.is_alive)())
+    except Exception:  # noqa: BLE001
+        return False

@@ -1,0 +1,214 @@
+"""Code the grader runs inside each student kernel (sent as source, never imported by the grader).
+
+``setup(preimports)`` runs before the first notebook cell, so before any student code: it imports
+the modules the instructor's locked cells use, then records pristine references to everything
+a test's verdict depends on:
+  * the attributes (functions, classes, submodules) of ``numpy*``, ``utils*``, ``builtins``,
+    ``math``, ``operator``, ``functools``, ``unittest``, ``traceback`` and ``warnings``, and the
+    ``sys.modules`` entries of these modules;
+  * ``sys.excepthook/displayhook/exit/stdout/stderr/breakpointhook``, ``sys.meta_path``, the trace
+    and profile hooks;
+  * the classes and instance attributes of IPython's shell, ipykernel's kernel, the session that
+    signs replies, the display hook and the display publisher (``showtraceback``,
+    ``run_cell``, ``custom_exceptions``, ``do_execute``, ``send`` ...), the input and AST
+    transformers and the event callbacks.
+``restore()`` puts all of that back (and the names the instructor's locked cells bound in the
+user namespace, recorded with ``record``); the grader calls it before every locked cell.
+``verify(nonce, names)`` runs right after a graded test cell and lists what changed while the test
+ran, and whether the test reached its last statement (the grader appends ``reached(nonce)`` to
+the test's code). This is a tripwire inside the student's own process, not a security boundary:
+see docs/grading.md.
+"""
+
+
+def _install(preimports):  # noqa: C901 - one closure keeps the pristine references together
+    import builtins
+    import json
+    import sys
+    import threading
+    import types
+
+    _getattr, _setattr, _delattr, _isinstance, _callable = getattr, setattr, delattr, isinstance, callable
+    _id, _len, _list, _dict, _sorted, _type, _str = id, len, list, dict, sorted, type, str
+    _ModuleType = types.ModuleType
+    _MethodType = types.MethodType
+    _settrace, _setprofile, _gettrace, _getprofile = sys.settrace, sys.setprofile, sys.gettrace, sys.getprofile
+    _tsettrace, _tsetprofile = threading.settrace, threading.setprofile
+    _json_dumps = json.dumps
+
+    for name in preimports:
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 - the locked cell will report it
+            pass
+
+    exact = {"builtins", "math", "cmath", "operator", "functools", "unittest", "traceback", "warnings", "json"}
+
+    def protected(name):
+        return name in exact or name.split(".")[0] in ("numpy", "utils", "unittest")
+
+    modules = {}
+    for name, mod in _list(sys.modules.items()):
+        if _isinstance(mod, _ModuleType) and protected(name):
+            d = mod.__dict__
+            modules[name] = (mod, {k: v for k, v in d.items()
+                                   if _callable(v) or _isinstance(v, _ModuleType) or name == "builtins"})
+
+    sys_names = ("excepthook", "displayhook", "exit", "stdout", "stderr", "breakpointhook", "unraisablehook")
+    sys_attrs = {n: _getattr(sys, n) for n in sys_names if hasattr(sys, n)}
+    meta_path = _list(sys.meta_path)
+    path_hooks = _list(sys.path_hooks)
+
+    shell = get_ipython()  # noqa: F821 - defined in the kernel
+    kernel = _getattr(shell, "kernel", None)
+    objects = [o for o in (shell, kernel, _getattr(kernel, "session", None), _getattr(shell, "displayhook", None),
+                           _getattr(shell, "display_pub", None), _getattr(shell, "input_transformer_manager", None),
+                           _getattr(shell, "events", None)) if o is not None]
+    classes = {}
+    for obj in objects:
+        for cls in _type(obj).__mro__:
+            if cls is not object and cls not in classes:
+                classes[cls] = _dict(cls.__dict__)
+    instances = [(obj, _dict(obj.__dict__)) for obj in objects]
+    lists = []
+    for owner, attr in ((shell, "ast_transformers"), (shell, "input_transformers_post"),
+                        (shell, "input_transformers_cleanup")):
+        value = _getattr(owner, attr, None)
+        if _isinstance(value, _list):
+            lists.append((value, _list(value)))
+    itm = _getattr(shell, "input_transformer_manager", None)
+    for attr in ("cleanup_transforms", "line_transforms", "token_transformers"):
+        value = _getattr(itm, attr, None)
+        if _isinstance(value, _list):
+            lists.append((value, _list(value)))
+    events = _getattr(shell, "events", None)
+    callbacks = {k: (v, _list(v)) for k, v in _getattr(events, "callbacks", {}).items()}
+    custom_exc = (shell.custom_exceptions, shell.CustomTB)
+
+    user_ns = shell.user_ns
+    recorded = {}
+    reached_nonces = set()
+
+    def _problems(names):
+        bad = []
+        for name, (mod, snap) in modules.items():
+            if sys.modules.get(name) is not mod:
+                bad.append(f"sys.modules[{name!r}] was replaced")
+            d = mod.__dict__
+            for k, v in snap.items():
+                if d.get(k, _problems) is not v:
+                    bad.append(f"{name}.{k} was changed")
+                    break
+            if name == "builtins":
+                extra = [k for k in d if k not in snap]
+                if extra:
+                    bad.append(f"builtins.{extra[0]} was added")
+        for n, v in sys_attrs.items():
+            if _getattr(sys, n, None) is not v:
+                bad.append(f"sys.{n} was replaced")
+        if sys.meta_path != meta_path or sys.path_hooks != path_hooks:
+            bad.append("the import system was changed")
+        if _gettrace() is not None or _getprofile() is not None:
+            bad.append("a trace or profile function was installed")
+        for cls, snap in classes.items():
+            d = cls.__dict__
+            if _len(d) != _len(snap) or any(d.get(k, _problems) is not v for k, v in snap.items()):
+                bad.append(f"class {cls.__name__} was changed")
+        for obj, snap in instances:
+            d = obj.__dict__
+            for k, v in d.items():
+                old = snap.get(k, _problems)
+                if old is not v and (_callable(v) or _callable(old)):
+                    bad.append(f"{_type(obj).__name__}.{k} was replaced")
+                    break
+        for lst, items in lists:
+            if _len(lst) != _len(items) or any(a is not b for a, b in zip(lst, items)):
+                bad.append("an input or AST transformer was installed")
+        for k, (lst, items) in callbacks.items():
+            if _getattr(events, "callbacks", {}).get(k) is not lst or lst != items:
+                bad.append(f"an IPython event callback ({k}) was registered")
+        if (shell.custom_exceptions, shell.CustomTB) != custom_exc:
+            bad.append("a custom exception handler was installed")
+        for n in names:
+            if n in recorded and user_ns.get(n, _problems) is not recorded[n]:
+                bad.append(f"the name {n!r} was rebound")
+        return bad
+
+    def restore():
+        """Put every pristine reference back (the order matters: builtins and sys first)."""
+        _settrace(None)
+        _setprofile(None)
+        _tsettrace(None)
+        _tsetprofile(None)
+        for name, (mod, snap) in modules.items():
+            if sys.modules.get(name) is not mod:
+                sys.modules[name] = mod
+            d = mod.__dict__
+            for k, v in snap.items():
+                if d.get(k, restore) is not v:
+                    d[k] = v
+            if name == "builtins":
+                for k in [k for k in d if k not in snap]:
+                    del d[k]
+            else:
+                for k in [k for k, v in d.items() if k not in snap and not k.startswith("__")
+                          and _callable(v) and not _isinstance(v, _ModuleType)]:
+                    del d[k]
+        for n, v in sys_attrs.items():
+            _setattr(sys, n, v)
+        sys.meta_path[:] = meta_path
+        sys.path_hooks[:] = path_hooks
+        for cls, snap in classes.items():
+            d = cls.__dict__
+            for k in [k for k in d if k not in snap]:
+                try:
+                    _delattr(cls, k)
+                except (AttributeError, TypeError):
+                    pass
+            for k, v in snap.items():
+                if d.get(k, restore) is not v:
+                    try:
+                        _setattr(cls, k, v)
+                    except (AttributeError, TypeError):
+                        pass
+        for obj, snap in instances:
+            d = obj.__dict__
+            for k in _list(d):
+                old = snap.get(k, restore)
+                v = d[k]
+                if old is not v and (_callable(v) or _callable(old)):
+                    if old is restore:
+                        del d[k]
+                    else:
+                        d[k] = old
+        for lst, items in lists:
+            lst[:] = items
+        if events is not None:
+            cb = events.callbacks
+            for k, (lst, items) in callbacks.items():
+                lst[:] = items
+                cb[k] = lst
+        shell.custom_exceptions, shell.CustomTB = custom_exc
+        for n, v in recorded.items():
+            user_ns[n] = v
+
+    def record(names):
+        for n in names:
+            if n in user_ns:
+                recorded[n] = user_ns[n]
+
+    def reached(nonce, value=None):
+        reached_nonces.add(nonce)
+        return value
+
+    def verify(nonce, names):
+        bad = _problems(names)
+        if nonce not in reached_nonces:
+            bad.insert(0, "the test did not run to its end")
+        reached_nonces.clear()
+        return _json_dumps({"nonce": nonce, "problems": bad[:5]})
+
+    guard = _ModuleType("__course_guard__")
+    guard.restore, guard.record, guard.reached, guard.verify = restore, record, reached, verify
+    sys.modules["__course_guard__"] = guard
+    return "ok"

@@ -1,0 +1,174 @@
+"""Grade one submission in a scratch course: the unit of work of every executor (in-process,
+process pool, Dask). Everything it needs travels in the job (bytes, not paths), everything it
+produces comes back in the answer; it never touches the real gradebook or the course folders.
+"""
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from course.grading.sandbox import Limits, Sandbox, isolation_available, use_sandbox
+
+_ANSWER_FILES_LIMIT = 50 * 1024 * 1024  # bytes of autograded/feedback files sent back
+
+
+def _write_tree(base, files):
+    for rel, data in files.items():
+        path = Path(base) / rel
+        if Path(os.path.normpath(path)).is_relative_to(base) is False or ".." in Path(rel).parts:
+            continue  # never write outside the scratch folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _read_tree(base):
+    out, total = {}, 0
+    base = Path(base)
+    if not base.is_dir():
+        return out
+    for path in sorted(base.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            total += len(data)
+            if total > _ANSWER_FILES_LIMIT:
+                break
+            out[str(path.relative_to(base))] = data
+    return out
+
+
+def submission_problem(folder):
+    """Why a submission folder cannot be graded at all (no or unreadable notebooks), or ''."""
+    from course.validation import read_notebook
+
+    notebooks = sorted(Path(folder).glob("*.ipynb"))
+    if not notebooks:
+        return "no notebook in the submission"
+    for path in notebooks:
+        try:
+            read_notebook(path)
+        except ValueError as err:
+            return str(err).replace(str(Path(folder)) + os.sep, "")
+    return ""
+
+
+def read_rows(db_url, course_id, assignment, student):
+    """The autograder's records of one submission: timestamp, grades, comments, late penalties."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    rows = {"timestamp": None, "grades": {}, "comments": {}, "penalties": {}}
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return rows
+        rows["timestamp"] = sub.timestamp
+        for nb in sub.notebooks:
+            rows["penalties"][nb.name] = nb.late_submission_penalty
+            for g in nb.grades:
+                rows["grades"][f"{nb.name}/{g.name}"] = {"auto_score": g.auto_score,
+                                                         "needs_manual_grade": bool(g.needs_manual_grade)}
+            for c in nb.comments:
+                rows["comments"][f"{nb.name}/{c.name}"] = c.auto_comment
+    return rows
+
+
+def _last_line(outcome):
+    text = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()
+    interesting = [line for line in text if "Error" in line or "error" in line]
+    return (interesting or text or ["unknown error"])[-1].strip()[:300]
+
+
+def grade_one(job, gradebook=None):
+    """Autograde one submission in a throw-away course directory.
+
+    Args:
+        job: dict with ``assignment``, ``student``, ``course_id``, ``files`` (the submission folder:
+            relative path -> bytes), ``source_files`` (the assignment's non-notebook source files),
+            ``timeout`` (s per cell), ``limits`` (a :class:`Limits` as dict), ``feedback`` (bool),
+            ``isolate`` (bool), ``hide`` (paths the kernel must not see), ``preload`` (modules),
+            ``gradebook`` (bytes of a SQLite gradebook holding the assignment and its source cells,
+            or pass it as ``gradebook``).
+    Returns:
+        dict: ``student``, ``error``, ``rows`` (see :func:`read_rows`), ``autograded`` and
+        ``feedback`` (relative path -> bytes), ``seconds`` (wall), ``cell_seconds`` (time the kernel
+        spent executing cells), ``problems`` (integrity checks that failed), ``stopped``.
+    """
+    from course.grading.guard import GuardedExecute
+    from course.nbgrader_api import make_api
+
+    start = time.perf_counter()
+    asg, student = job["assignment"], job["student"]
+    answer = {"student": student, "error": "", "rows": None, "autograded": {}, "feedback": {},
+              "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": "", "host": os.uname().nodename}
+    scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    work = Path(tempfile.mkdtemp(prefix="course-kernel-"))
+    try:
+        os.chmod(scratch, 0o700)
+        os.chmod(work, 0o700)
+        folder = scratch / "submitted" / student / asg
+        folder.mkdir(parents=True)
+        _write_tree(folder, job["files"])
+        (scratch / "source" / asg).mkdir(parents=True)
+        _write_tree(scratch / "source" / asg, job.get("source_files", {}))
+        # the kernel's working directory: the submission's and the assignment's data files, no notebook
+        _write_tree(work, {k: v for k, v in job["files"].items() if not k.endswith(".ipynb")})
+        _write_tree(work, job.get("source_files", {}))
+        db = scratch / "gradebook.db"
+        db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
+        db_url = f"sqlite:///{db}"
+        answer["error"] = submission_problem(folder)
+        if not answer["error"]:
+            limits = Limits(**job.get("limits", {}))
+            stats = {}
+            GuardedExecute.limits, GuardedExecute.workdir, GuardedExecute.stats = limits, work, stats
+            isolate = bool(job.get("isolate", True)) and not isolation_available()
+            box = Sandbox(work, limits, isolate=isolate, hide=list(job.get("hide", [])))
+            box.preload = tuple(job.get("preload", ()))
+            use_sandbox(box)
+            from nbconvert.preprocessors import ClearMetadataPreprocessor
+            from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                                SaveAutoGrades)
+            # nbgrader's autograde pipeline (nbgrader 0.9.6), with the hardened Execute
+            pipeline = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                        AssignLatePenalties, CheckCellMetadata]
+            api = make_api(scratch, db_url=db_url, overrides={
+                "Execute": {"timeout": int(job["timeout"])},
+                "ExecutePreprocessor": {"timeout": int(job["timeout"])},
+                "Autograde": {"autograde_preprocessors": pipeline},
+            })
+            outcome = api.autograde(asg, student, force=True, create=True)
+            answer["cell_seconds"] = stats.get("cell_seconds", 0.0)
+            answer["problems"] = stats.get("problems", [])
+            answer["stopped"] = stats.get("stopped", "")
+            if not outcome["success"]:
+                answer["error"] = "nbgrader could not grade this submission: " + _last_line(outcome)
+            elif job.get("feedback", True):
+                api.generate_feedback(asg, student, force=True)
+        answer["rows"] = read_rows(db_url, job["course_id"], asg, student)
+        answer["autograded"] = _read_tree(scratch / "autograded" / student / asg)
+        answer["feedback"] = _read_tree(scratch / "feedback" / student / asg)
+    except Exception as err:  # noqa: BLE001 - one submission's failure is reported, never raised
+        answer["error"] = f"the grader failed on this submission: {type(err).__name__}: {err}"[:500]
+        answer["traceback"] = traceback.format_exc()[-3000:]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+        for leftover in (work.parent / (work.name + ".request.json"),):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                pass
+        answer["seconds"] = time.perf_counter() - start
+    return answer
+
+
+def warm_up(preload=()):
+    """Import what grading needs and start this process's kernel zygote (pool initializer)."""
+    import nbgrader.apps  # noqa: F401
+    import nbgrader.converters.autograde  # noqa: F401
+    import nbgrader.converters.generate_feedback  # noqa: F401
+    import course.grading.guard  # noqa: F401
+    from course.grading.sandbox import zygote
+    zygote(preload)

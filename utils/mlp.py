@@ -1,0 +1,313 @@
+"""A fast from-scratch multi-layer perceptron for MNIST-sized problems (NumPy only).
+
+The model: ``L`` dense layers, ReLU on the hidden ones, softmax on the output, trained on the
+mean softmax cross-entropy with mini-batch Adam and an exponentially decaying learning rate.
+Weights use He initialisation, ``W_l ~ N(0, 2 / n_{l-1})``, biases start at zero.
+
+Public conventions (deeplearning.ai): examples are columns, ``X`` has shape ``(n_x, m)``;
+labels are integer class ids of shape ``(m,)`` (or one-hot columns ``(C, m)``); parameters
+live in a dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL": (C, n_{L-1}), "bL": (C, 1)}``.
+
+Inside :func:`train_mlp` the data are held once as a C-contiguous *row* matrix
+``(m, n_x)`` in float32, so that a mini-batch is a block of contiguous rows and every layer is
+one float32 matrix product ``A @ W.T`` (about 2.5 times the speed of float64 on this kind of
+machine). Nothing about that is visible from the outside: pass ``X`` as columns as usual
+(``utils.mnist.normalize(images, np.float32)`` returns columns whose transpose *is* that row
+matrix, so nothing is copied).
+
+On the full MNIST (60,000 training images) a 784-512-256-10 network trained for 8 epochs,
+batch 128, Adam at 1e-3 decaying by 0.7 per epoch, reaches about 98.3 % test accuracy in about
+20 s on two CPU cores (see ``benchmarks/mnist_mlp.py``).
+"""
+import time
+
+import numpy as np
+
+try:  # the course's optimizers (assignment 05); a private copy keeps this module standalone
+    from utils.optimizers import Adam as _CourseAdam
+except ImportError:  # pragma: no cover - only when utils.optimizers is missing
+    _CourseAdam = None
+
+__all__ = [
+    "init_mlp",
+    "mlp_forward",
+    "mlp_loss_and_gradients",
+    "predict_proba",
+    "predict",
+    "accuracy",
+    "train_mlp",
+    "layer_dims_of",
+]
+
+
+def init_mlp(layer_dims, seed=0, dtype=np.float32):
+    """He-initialised parameters of a dense ReLU network.
+
+    Args:
+        layer_dims: sizes ``[n_x, n_1, ..., n_y]``, e.g. ``[784, 512, 256, 10]``.
+        seed: seed of the random generator.
+        dtype: float dtype of the parameters (float32 for fast training).
+    Returns:
+        params: ``{"W1": (n_1, n_x), "b1": (n_1, 1), ...}``, ``W_l ~ N(0, 2 / n_{l-1})``, ``b_l = 0``.
+    """
+    dims = [int(d) for d in layer_dims]
+    if len(dims) < 2 or min(dims) < 1:
+        raise ValueError(f"layer_dims should list at least two positive sizes, got {layer_dims!r}")
+    rng = np.random.default_rng(seed)
+    params = {}
+    for l in range(1, len(dims)):
+        params[f"W{l}"] = (rng.standard_normal((dims[l], dims[l - 1])) * np.sqrt(2.0 / dims[l - 1])).astype(dtype)
+        params[f"b{l}"] = np.zeros((dims[l], 1), dtype=dtype)
+    return params
+
+
+def layer_dims_of(params):
+    """``[n_x, n_1, ..., n_y]`` read off a parameter dict."""
+    L = len(params) // 2
+    return [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+
+
+def _labels(y, m=None):
+    """Integer labels (m,) from labels of shape (m,), (1, m), (m, 1) or one-hot columns (C, m)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[0] > 1 and (y.shape[1] == m or (m is None and y.shape[1] > 1)):
+        y = np.argmax(y, axis=0)  # one-hot columns (C, m)
+    y = y.ravel().astype(np.int64)
+    if m is not None and y.size != m:
+        raise ValueError(f"{y.size} labels for {m} examples")
+    return y
+
+
+def _rows_forward(A, params, L, keep=False):
+    """Forward pass on rows ``A`` (m, n_x). Returns the logits (m, C) and, if ``keep``,
+    the list of layer inputs ``[A0, A1, ..., A_{L-1}]`` (post-ReLU activations)."""
+    inputs = [A] if keep else None
+    for l in range(1, L + 1):
+        Z = A @ params[f"W{l}"].T
+        Z += params[f"b{l}"].T
+        if l < L:
+            np.maximum(Z, 0, out=Z)
+            if keep:
+                inputs.append(Z)
+        A = Z
+    return A, inputs
+
+
+def _softmax_rows_(Z):
+    """In-place stable softmax of each row of ``Z`` (m, C); returns ``Z``."""
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    s = Z.sum(axis=1, keepdims=True)
+    Z /= s
+    return Z
+
+
+def _rows_loss_and_grads(Xb, yb, params, L):
+    """Mean cross-entropy and gradients for one mini-batch of rows ``Xb`` (m, n_x), labels (m,)."""
+    m = Xb.shape[0]
+    logits, inputs = _rows_forward(Xb, params, L, keep=True)
+    rows = np.arange(m)
+    logits -= logits.max(axis=1, keepdims=True)
+    picked = logits[rows, yb].copy()
+    np.exp(logits, out=logits)
+    sums = logits.sum(axis=1)
+    loss = float(np.mean(np.log(sums) - picked))
+    P = logits
+    P /= sums[:, None]
+    correct = int(np.count_nonzero(P.argmax(axis=1) == yb))
+    dZ = P
+    dZ[rows, yb] -= 1
+    dZ *= P.dtype.type(1.0 / m)
+    grads = {}
+    for l in range(L, 0, -1):
+        A_prev = inputs[l - 1]
+        grads[f"dW{l}"] = dZ.T @ A_prev
+        grads[f"db{l}"] = dZ.sum(axis=0)[:, None]
+        if l > 1:
+            dA = dZ @ params[f"W{l}"]
+            np.multiply(dA, A_prev > 0, out=dA)  # ReLU'(Z) = 1 where the activation is positive
+            dZ = dA
+    return loss, grads, correct
+
+
+def mlp_forward(X, params):
+    """Class probabilities of a batch.
+
+    Args:
+        X: inputs of shape ``(n_x, m)`` (examples as columns).
+        params: ``{"W1", "b1", ..., "WL", "bL"}`` (from :func:`init_mlp` or :func:`train_mlp`).
+    Returns:
+        A: softmax probabilities of shape ``(C, m)``; each column sums to 1.
+    """
+    L = len(params) // 2
+    dtype = params["W1"].dtype
+    logits, _ = _rows_forward(np.asarray(X, dtype=dtype).T, params, L)
+    return np.ascontiguousarray(_softmax_rows_(logits).T)
+
+
+def mlp_loss_and_gradients(X, Y, params):
+    """Mean softmax cross-entropy of a batch and its gradients (the reference backward pass).
+
+    Args:
+        X: inputs ``(n_x, m)``.
+        Y: integer labels ``(m,)`` or one-hot columns ``(C, m)``.
+        params: ``{"W1", "b1", ...}``.
+    Returns:
+        (loss, grads): float and ``{"dW1": W1.shape, "db1": b1.shape, ...}`` in the
+        parameters' dtype.
+    """
+    L = len(params) // 2
+    X = np.asarray(X, dtype=params["W1"].dtype)
+    loss, grads, _ = _rows_loss_and_grads(np.ascontiguousarray(X.T), _labels(Y, X.shape[1]), params, L)
+    return loss, grads
+
+
+def predict_proba(params, X, batch_size=8192):
+    """Probabilities ``(C, m)`` of inputs ``X`` ``(n_x, m)``, computed in chunks of columns."""
+    X = np.asarray(X)
+    parts = [mlp_forward(X[:, i:i + batch_size], params) for i in range(0, X.shape[1], batch_size)]
+    return np.concatenate(parts, axis=1) if parts else np.zeros((params[f"W{len(params) // 2}"].shape[0], 0))
+
+
+def predict(params, X, batch_size=8192):
+    """Predicted class ids of shape ``(m,)`` for inputs ``X`` of shape ``(n_x, m)``."""
+    return np.argmax(predict_proba(params, X, batch_size), axis=0)
+
+
+def accuracy(params, X, y):
+    """Fraction of the ``m`` columns of ``X`` whose predicted class equals ``y`` (shape ``(m,)``)."""
+    y = _labels(y, np.shape(X)[1])
+    return float(np.mean(predict(params, X) == y))
+
+
+class _Adam:
+    """In-place Adam with few temporaries (the fallback when utils.optimizers is missing)."""
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t = 0
+        self.state = {}
+
+    def step(self, params, grads):
+        self.t += 1
+        c1 = 1 - self.beta1 ** self.t
+        c2 = 1 - self.beta2 ** self.t
+        step = self.lr * np.sqrt(c2) / c1
+        eps = self.eps * np.sqrt(c2)
+        for k, p in params.items():
+            g = grads["d" + k]
+            if k not in self.state:
+                self.state[k] = (np.zeros_like(p), np.zeros_like(p))
+            v, s = self.state[k]
+            v *= self.beta1
+            v += (1 - self.beta1) * g
+            s *= self.beta2
+            g = g * g
+            g *= 1 - self.beta2
+            s += g
+            np.sqrt(s, out=g)
+            g += eps
+            np.divide(v, g, out=g)
+            g *= step
+            p -= g
+        return params
+
+
+def _make_adam(lr):
+    return _CourseAdam(lr=lr) if _CourseAdam is not None else _Adam(lr=lr)
+
+
+def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=128, learning_rate=1e-3, lr_decay=0.7,
+              weight_decay=0.0, seed=0, X_val=None, y_val=None, dtype=np.float32, params=None,
+              optimizer=None, progress=True, time_limit=None):
+    """Train a ReLU MLP with softmax output by mini-batch Adam.
+
+    Args:
+        X: training inputs of shape ``(n_x, m)`` (columns are examples, values ideally in [0, 1]).
+        y: integer labels ``(m,)`` (or one-hot columns ``(C, m)``); ``C = max(y) + 1`` classes
+            unless ``params`` fixes the output size.
+        hidden: sizes of the hidden layers, e.g. ``(512, 256)`` or ``(800,)``.
+        epochs: passes over the training set; each one visits every example once, in a new
+            random order, in mini-batches of ``batch_size`` (the last one may be smaller).
+        learning_rate: Adam's step size in the first epoch; epoch ``e`` (from 0) uses
+            ``learning_rate * lr_decay ** e``.
+        weight_decay: decoupled (AdamW-style) weight decay of the ``W`` matrices per step:
+            ``W -= lr * weight_decay * W``; 0 switches it off.
+        seed: seeds the initialisation and the shuffling.
+        X_val, y_val: optional held-out set ``(n_x, m_val)``, ``(m_val,)``; its accuracy is
+            recorded after each epoch.
+        dtype: float dtype of the training (float32 is fast; float64 for checks).
+        params: optional starting parameters (then ``hidden`` and ``seed`` of the init are ignored).
+        optimizer: an object with ``.step(params, grads)`` and an ``lr`` attribute (default:
+            ``utils.optimizers.Adam``).
+        progress: show a ``tqdm.auto`` progress bar over the epochs.
+        time_limit: optional wall-clock budget in seconds; training stops after the epoch that
+            exceeds it.
+    Returns:
+        (params, history): ``params`` as in :func:`init_mlp` (in ``dtype``); ``history`` is a
+        dict of per-epoch lists ``"loss"`` (mean training loss), ``"train_accuracy"`` (on the
+        mini-batches as they were seen), ``"val_accuracy"`` (if a validation set is given),
+        ``"lr"``, ``"seconds"`` (cumulative training time, validation excluded), plus
+        ``"layer_dims"`` and ``"train_seconds"`` (total).
+    """
+    t_start = time.perf_counter()
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X should have shape (n_x, m), got {X.shape}")
+    n_x, m = X.shape
+    y = _labels(y, m)
+    if params is None:
+        C = int(y.max()) + 1
+        params = init_mlp([n_x, *hidden, C], seed=seed, dtype=dtype)
+    else:
+        params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
+    L = len(params) // 2
+    # One row per example, C-contiguous: a free view when X came from normalize(..., float32).
+    rows = np.ascontiguousarray(X.T, dtype=dtype)
+    has_val = X_val is not None
+    if has_val:
+        y_val = _labels(y_val, np.shape(X_val)[1])
+    opt = optimizer if optimizer is not None else _make_adam(learning_rate)
+    rng = np.random.default_rng(seed + 1)
+    history = {"loss": [], "train_accuracy": [], "lr": [], "seconds": []}
+    if has_val:
+        history["val_accuracy"] = []
+    bar = range(epochs)
+    if progress:
+        from tqdm.auto import trange
+
+        bar = trange(epochs, desc="MLP " + "-".join(map(str, layer_dims_of(params))), unit="epoch")
+    train_time = time.perf_counter() - t_start
+    for epoch in bar:
+        t0 = time.perf_counter()
+        lr = learning_rate * lr_decay ** epoch
+        opt.lr = lr
+        order = rng.permutation(m)
+        total_loss, total_correct = 0.0, 0
+        for start in range(0, m, batch_size):
+            idx = order[start:start + batch_size]
+            loss, grads, correct = _rows_loss_and_grads(rows[idx], y[idx], params, L)
+            total_loss += loss * len(idx)
+            total_correct += correct
+            opt.step(params, grads)
+            if weight_decay:
+                for l in range(1, L + 1):
+                    params[f"W{l}"] *= 1 - lr * weight_decay
+        train_time += time.perf_counter() - t0
+        history["loss"].append(total_loss / m)
+        history["train_accuracy"].append(total_correct / m)
+        history["lr"].append(lr)
+        history["seconds"].append(train_time)
+        postfix = {"loss": f"{total_loss / m:.4f}"}
+        if has_val:
+            history["val_accuracy"].append(accuracy(params, X_val, y_val))
+            postfix["val acc"] = f"{history['val_accuracy'][-1]:.4f}"
+        if progress:
+            bar.set_postfix(postfix)
+        if time_limit is not None and train_time > time_limit:
+            break
+    if progress:
+        bar.close()
+    history["layer_dims"] = layer_dims_of(params)
+    history["train_seconds"] = train_time
+    return params, history
