@@ -67,11 +67,16 @@ def cmd_grade(args):
     students = args.students or find_submissions(args.assignment)
     if not students:
         raise CourseError(f"no submissions of {args.assignment} in submitted/")
+    from course.grading.sandbox import MB, Limits
+
+    limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, cpu_seconds=args.cpu_time,
+                    memory=args.memory * MB, output=args.output_limit * 1024)
     bar, tick = _progress(len(students))
     start = time.perf_counter()
     results = grade_assignment(args.assignment, students=students, db_url=args.db, timeout=args.timeout,
                                feedback=not args.no_feedback, progress=tick, workers=args.workers,
-                               executor=args.executor, scheduler=args.scheduler)
+                               executor=args.executor, scheduler=args.scheduler, limits=limits,
+                               isolate=not args.no_isolation)
     if bar is not None:
         bar.close()
     print(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s")
@@ -143,6 +148,12 @@ def build_parser():
     p.add_argument("--db", help="gradebook URL (default: sqlite gradebook.db in the course root)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    p.add_argument("--notebook-timeout", type=int, default=900, help="wall-clock seconds per notebook (default 900)")
+    p.add_argument("--cpu-time", type=int, default=900, help="CPU seconds per kernel (default 900)")
+    p.add_argument("--memory", type=int, default=4096, help="address-space limit per kernel, MB (default 4096)")
+    p.add_argument("--output-limit", type=int, default=2048, help="output kept per notebook, KB (default 2048)")
+    p.add_argument("--no-isolation", action="store_true",
+                   help="run kernels as this user without namespaces (rlimits only)")
     p.add_argument("--csv", help="where to write the CSV (default reports/ASG_grades.csv)")
     p.set_defaults(func=cmd_grade)
 

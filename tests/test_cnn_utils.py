@@ -274,9 +274,19 @@ def test_cnn_model_gradients_match_finite_differences():
     probs, caches = cm.forward(X, params)
     assert probs.shape == (10, 3) and np.allclose(probs.sum(axis=0), 1)
     grads = cm.backward(probs, y, caches, params)
-    for name in ("b1", "W2", "b3"):
-        numeric = numerical_gradient(lambda: cm.cross_entropy(cm.forward(X, params)[0], y), params[name])
-        assert relative_error(grads["d" + name], numeric) < 1e-6, name
+    cost = lambda: cm.cross_entropy(cm.forward(X, params)[0], y)  # noqa: E731
+    for name in ("b1", "b2", "b3"):  # small: every entry
+        assert relative_error(grads["d" + name], numerical_gradient(cost, params[name])) < 1e-6, name
+    for name in ("W1", "W2", "W3"):  # large: the derivative along a random direction
+        V = rng.standard_normal(params[name].shape)
+        eps = 1e-5
+        params[name] += eps * V
+        plus = cost()
+        params[name] -= 2 * eps * V
+        minus = cost()
+        params[name] += eps * V
+        numeric = (plus - minus) / (2 * eps)
+        assert abs(numeric - np.sum(grads["d" + name] * V)) < 1e-6 * max(1.0, abs(numeric)), name
 
 
 def test_cnn_model_learns_a_little():
@@ -289,3 +299,15 @@ def test_cnn_model_learns_a_little():
     params, history = cm.train_cnn(X, y, epochs=10, batch_size=32, lr=5e-3, lr_decay=1.0, progress=False, log_every=4)
     assert history["loss"][-1] < 0.3 * history["loss"][0], history["loss"]
     assert params["W1"].dtype == np.float32
+
+
+def test_filter_gradients_equal_conv_backward():
+    from utils.cnn_model import filter_gradients
+
+    A, W, b, hp = random_conv_case(3)
+    Z, cache = cu.conv_forward(A, W, b, hp)
+    dZ = np.random.default_rng(9).standard_normal(Z.shape)
+    _, dW, db = cu.conv_backward(dZ, cache)
+    dW2, db2 = filter_gradients(dZ, cache)
+    np.testing.assert_allclose(dW2, dW, atol=1e-12)
+    np.testing.assert_allclose(db2, db, atol=1e-12)

@@ -279,9 +279,12 @@ class Momentum(Optimizer):
 
     def _update(self, name, p, g):
         v = self._slot("v", name, p)
+        tmp = self._slot("tmp", name, p)
         v *= self.beta
-        v += (1 - self.beta) * g
-        p -= self.lr * v
+        np.multiply(g, 1.0 - self.beta, out=tmp)
+        v += tmp
+        np.multiply(v, self.lr, out=tmp)
+        p -= tmp
 
 
 class RMSprop(Optimizer):
@@ -294,9 +297,16 @@ class RMSprop(Optimizer):
 
     def _update(self, name, p, g):
         s = self._slot("s", name, p)
+        tmp = self._slot("tmp", name, p)
         s *= self.beta
-        s += (1 - self.beta) * np.square(g)
-        p -= self.lr * g / (np.sqrt(s) + self.eps)
+        np.square(g, out=tmp)
+        tmp *= 1.0 - self.beta
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= self.lr
+        p -= tmp
 
 
 class Adam(Optimizer):
@@ -318,15 +328,23 @@ class Adam(Optimizer):
         self._c2 = 1.0 - self.beta2 ** self.t
 
     def _update(self, name, p, g):
+        # In-place ufuncs and one scratch array per parameter: no temporaries in the training loop.
         v = self._slot("v", name, p)
         s = self._slot("s", name, p)
+        tmp = self._slot("tmp", name, p)
         v *= self.beta1
-        v += (1 - self.beta1) * g
+        np.multiply(g, 1.0 - self.beta1, out=tmp)
+        v += tmp
         s *= self.beta2
-        s += (1 - self.beta2) * np.square(g)
-        denom = np.sqrt(s / self._c2)
-        denom += self.eps
-        p -= (self.lr / self._c1) * v / denom
+        np.square(g, out=tmp)
+        tmp *= 1.0 - self.beta2
+        s += tmp
+        np.multiply(s, 1.0 / self._c2, out=tmp)   # s_corrected
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps
+        np.divide(v, tmp, out=tmp)                # v / (sqrt(s_corrected) + eps)
+        tmp *= self.lr / self._c1                 # bias correction of v folded into the step size
+        p -= tmp
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}

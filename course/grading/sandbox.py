@@ -91,10 +91,10 @@ class Sandbox:
             if prefix.is_relative_to(COURSE_ROOT):
                 keep_root.append(str(prefix))
             mask = [{"path": str(COURSE_ROOT), "keep": keep_root}]
-            tmp = Path(tempfile.gettempdir()).resolve()
-            mask.append({"path": str(tmp), "keep": [work] if Path(work).is_relative_to(tmp) else []})
-            for p in ("/dev/shm", "/run", "/var/tmp"):
-                mask.append({"path": p})
+            for p in (tempfile.gettempdir(), "/tmp", "/dev/shm", "/run", "/var/tmp"):
+                p = str(Path(p).resolve())
+                if p not in [m["path"] for m in mask]:
+                    mask.append({"path": p, "keep": [work] if Path(work).resolve().is_relative_to(p) else []})
             mask += _unreachable_ancestors()
             for p in self.hide:
                 mask.append({"path": str(p)})

@@ -38,6 +38,14 @@ def _read_tree(base):
     return out
 
 
+def scratch_base():
+    """Where scratch courses go: /dev/shm (RAM; SQLite commits cost nothing there) if usable."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+        return shm
+    return None
+
+
 def submission_problem(folder):
     """Why a submission folder cannot be graded at all (no or unreadable notebooks), or ''."""
     from course.validation import read_notebook
@@ -102,8 +110,9 @@ def grade_one(job, gradebook=None):
     asg, student = job["assignment"], job["student"]
     answer = {"student": student, "error": "", "rows": None, "autograded": {}, "feedback": {},
               "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": "", "host": os.uname().nodename}
-    scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    work = Path(tempfile.mkdtemp(prefix="course-kernel-"))
+    fast = scratch_base()
+    scratch = Path(tempfile.mkdtemp(prefix="course-grade-", dir=fast))
+    work = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=fast))
     try:
         os.chmod(scratch, 0o700)
         os.chmod(work, 0o700)
