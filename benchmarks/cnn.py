@@ -21,7 +21,7 @@ import numpy as np
 
 from utils import cnn_model, cnn_utils
 
-EPOCHS, BATCH_SIZE, LR, LR_DECAY, SEED = 3, 64, 2e-3, 0.35, 0
+EPOCHS, BATCH_SIZE, LR, LR_DECAY, SEED = 4, 64, 3e-3, 0.4, 0
 
 
 # ------------------------------------------------------------------ readable loop versions

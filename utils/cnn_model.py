@@ -126,7 +126,7 @@ def accuracy(X, y, params):
     return float(np.mean(predict(X, params) == np.asarray(y)))
 
 
-def train_cnn(X, y, epochs=3, batch_size=64, lr=2e-3, lr_decay=0.35, seed=0, max_steps=None,
+def train_cnn(X, y, epochs=4, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, max_steps=None,
               params=None, progress=True, log_every=20, blas_threads=1):
     """Mini-batch Adam on images ``X`` ``(m, 28, 28, 1)`` (float32) and labels ``y`` ``(m,)``.
 

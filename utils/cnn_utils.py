@@ -2,9 +2,18 @@
 
 Names, argument orders and caches follow the deeplearning.ai exercise "Convolutional Model: step
 by step", so code written for it runs unchanged; only the insides differ. Where the exercise loops
-over examples and pixels, these versions build every window at once with
-``np.lib.stride_tricks.sliding_window_view`` (a view, no copy) and contract it with the filters in a
-single matrix product (``np.tensordot``, i.e. im2col + GEMM).
+over examples, pixels and filters, these versions work on whole batches:
+
+- convolution forward: every window at once with ``np.lib.stride_tricks.sliding_window_view``,
+  copied into an im2col matrix ``(m n_H n_W, f f n_C_prev)`` and multiplied by the filters in one
+  matrix product (GEMM);
+- convolution backward: ``dW`` is one more GEMM, ``dA_prev`` comes from a batched GEMM whose
+  window gradients :func:`col2im` adds back with one strided addition per kernel offset
+  (``f * f`` vectorised steps, each covering every example and pixel);
+- pooling: an elementwise maximum / sum over the ``f * f`` strided slices of the input, and the
+  mask-weighted gradient added back the same way.
+
+There is no Python loop over examples, pixels or channels.
 
 Shapes (NHWC, channels last):
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -26,6 +27,20 @@ from course.nbgrader_api import make_api
 from course.paths import COURSE_ROOT, CourseError, check_assignment
 
 DEFAULT_TIMEOUT = 120  # seconds per cell
+
+
+@contextmanager
+def quick_environment():
+    """Kernels started inside this block (plain nbgrader's) run training cells in quick mode."""
+    old = os.environ.get("COURSE_QUICK")
+    os.environ["COURSE_QUICK"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("COURSE_QUICK", None)
+        else:
+            os.environ["COURSE_QUICK"] = old
 
 
 def find_submissions(assignment, root=COURSE_ROOT):

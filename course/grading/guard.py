@@ -134,10 +134,11 @@ class GuardedExecute(Execute):
     stats = None  # dict the worker reads back: seconds spent executing cells, problems seen
 
     # --- helpers --------------------------------------------------------------------------------
-    async def _hidden(self, code, expression=None, timeout=10):
+    async def _hidden(self, code, expression=None, timeout=None):
         """Run grader code in the kernel (no history, no output); return the expression's text."""
         msg_id = self.kc.execute(code, silent=True, store_history=False,
                                  user_expressions={"r": expression} if expression else None)
+        timeout = timeout or max(2.0, min(10.0, self.limits.cell_timeout or 10.0))
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -161,7 +162,7 @@ class GuardedExecute(Execute):
                 return r["data"]["text/plain"]
             return None
 
-    def hidden(self, code, expression=None, timeout=10):
+    def hidden(self, code, expression=None, timeout=None):
         from jupyter_core.utils import run_sync
         return run_sync(self._hidden)(code, expression, timeout)
 
@@ -293,6 +294,10 @@ class GuardedExecute(Execute):
                         stats["problems"].append((grade_id, [why]))
                         if not run_alive(self):
                             stopped = self._death_reason()
+                            break
+                        if isinstance(err, CellTimeoutError):
+                            stopped = ("the kernel stopped responding (still busy after a cell was interrupted "
+                                       "for its time limit)")
                             break
         except DeadKernelError:
             stopped = stopped or self._death_reason()

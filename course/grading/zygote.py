@@ -119,7 +119,7 @@ def _kernel(req, fds):
         for name, value in req.get("limits", {}).items():
             if value is not None and name in RLIMITS:
                 soft = int(value)
-                hard = soft + 5 if name == "cpu" else soft
+                hard = soft + 1 if name == "cpu" else soft
                 resource.setrlimit(RLIMITS[name], (soft, hard))
         os.chdir(req["cwd"])
         os.environ.clear()
@@ -194,10 +194,15 @@ def _keeper(conn):
                     pass
                 os.waitpid(pid, 0)
                 os._exit(0)
-        done, status = os.waitpid(pid, os.WNOHANG)
+        done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             if os.WIFSIGNALED(status):
                 code = 128 + os.WTERMSIG(status)
+                # PID 1 of a namespace ignores SIGXCPU; the kernel then dies of SIGKILL at the hard
+                # limit: report it as what it is, the CPU limit
+                cpu = (req.get("limits") or {}).get("cpu")
+                if code == 128 + signal.SIGKILL and cpu and usage.ru_utime + usage.ru_stime >= cpu:
+                    code = 128 + signal.SIGXCPU
             else:
                 code = os.WEXITSTATUS(status)
             try:
