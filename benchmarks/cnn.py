@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from utils import cnn_model, cnn_utils
+from utils.runtime import blas_threads
 
 EPOCHS, BATCH_SIZE, LR, LR_DECAY, SEED = 4, 64, 3e-3, 0.4, 0
 
@@ -80,7 +81,7 @@ def conv_speedup(m=64, n=28, n_C_prev=8, n_C=16, f=3, repeats=5):
         Z, cache = loop_conv_forward(A, W, b, hp)
         return (Z,) + loop_conv_backward(Z, cache)
 
-    with cnn_model.limit_blas_threads(1):  # both single-threaded: a like-for-like comparison
+    with blas_threads(1):  # both single-threaded: a like-for-like comparison
         start = time.perf_counter()
         slow = loops()
         t_loop = time.perf_counter() - start

@@ -234,13 +234,13 @@ def test_no_python_loop_speed():
     # backward, in well under a second of CPU time (the loop versions need about a minute).
     import time
 
-    from utils.cnn_model import limit_blas_threads
+    from utils.runtime import blas_threads
 
     rng = np.random.default_rng(0)
     A = rng.standard_normal((64, 28, 28, 8))
     W = rng.standard_normal((3, 3, 8, 16))
     b = np.zeros((1, 1, 1, 16))
-    with limit_blas_threads(1):
+    with blas_threads(1):
         t = time.process_time()
         Z, cache = cu.conv_forward(A, W, b, {"pad": 1, "stride": 1})
         cu.conv_backward(Z, cache)

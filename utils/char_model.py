@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from utils import rnn_utils
-from utils.sequence_data import Adam, single_threaded_blas
+from utils.optimizers import Adam
+from utils.runtime import blas_threads
 
 ALPHABET = "\n" + "abcdefghijklmnopqrstuvwxyz"
 
@@ -112,14 +113,14 @@ def train_char_rnn(streams, parameters, epochs=10, seq_len=25, learning_rate=0.0
     m, L = streams.shape
     n_a = parameters["Waa"].shape[0]
     starts = list(range(0, L - 1 - seq_len + 1, seq_len))
-    opt = Adam(learning_rate)
+    opt = Adam(lr=learning_rate)
     history = {"loss": []}
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs * len(starts), desc="names RNN", unit="chunk")
     start = time.perf_counter()
-    with single_threaded_blas():
+    with blas_threads(1):
         for _ in range(epochs):
             a = np.zeros((n_a, m))  # a fresh state at the start of each pass
             for s in starts:

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from utils.runtime import blas_threads as blas_threads_limit
 from utils.cnn_utils import conv_backward, conv_forward, im2col, pool_backward, pool_forward, zero_pad
 
 CONV1 = {"stride": 1, "pad": 0}
@@ -143,36 +144,9 @@ def train_cnn(X, y, epochs=4, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, max_
 
     if progress:
         from tqdm.auto import tqdm
-    with limit_blas_threads(blas_threads):
+    with blas_threads_limit(blas_threads):
         return _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, progress, log_every,
                       Adam, tqdm if progress else None)
-
-
-class limit_blas_threads:
-    """Context manager capping the BLAS thread pool at ``n`` threads (``None``: no change).
-
-    The matrix products of this small network are small; extra BLAS threads only fight for the
-    cores (on a busy 2-core machine they made a training step up to 30 times slower). Uses
-    ``threadpoolctl`` (installed with scikit-learn) and does nothing if it is missing.
-    """
-
-    def __init__(self, n):
-        self.n, self.ctx = n, None
-
-    def __enter__(self):
-        if self.n is not None:
-            try:
-                from threadpoolctl import threadpool_limits
-
-                self.ctx = threadpool_limits(limits=self.n, user_api="blas")
-            except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-                self.ctx = None
-        return self
-
-    def __exit__(self, *exc):
-        if self.ctx is not None:
-            self.ctx.restore_original_limits()
-        return False
 
 
 def _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, progress, log_every, Adam, tqdm):

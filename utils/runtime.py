@@ -27,3 +27,17 @@ def quick_mode():
 def pick(full, quick):
     """Return ``quick`` under the grader and ``full`` otherwise, e.g. ``epochs = pick(20, 2)``."""
     return quick if quick_mode() else full
+
+
+def blas_threads(n=1):
+    """Context manager capping the BLAS thread pool at ``n`` threads (``None``: leave it alone).
+
+    The matrices of small networks are small: extra BLAS threads only fight for the cores, and on
+    a busy 2-core machine they made training steps tens of times slower. Large products (the MNIST
+    MLP) are faster with every core, so this is a per-loop choice.
+    """
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+
+    return nullcontext() if n is None else threadpool_limits(limits=n, user_api="blas")

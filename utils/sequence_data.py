@@ -11,13 +11,14 @@ It is trained on the mean squared error with Adam, gradient clipping and truncat
 backpropagation through time (the gradient flows back ``bptt_truncate`` steps from the output).
 Everything is vectorised over the examples; the only loop is over time.
 """
-import contextlib
 import math
 import time
 
 import numpy as np
 
 from utils import rnn_utils
+from utils.optimizers import Adam
+from utils.runtime import blas_threads
 
 
 def sine_wave_dataset(n_points=200, window=50, n_val=50):
@@ -89,36 +90,6 @@ def rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate=None):
     return loss, grads
 
 
-def single_threaded_blas():
-    """Context manager limiting BLAS to one thread (when ``threadpoolctl`` is installed).
-
-    The matrices of these small RNNs are tiny; a multi-threaded BLAS only adds overhead, and on
-    a shared 2-core machine it can make training tens of times slower.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-class Adam:
-    """Adam for parameter dicts: ``step(params, grads)`` updates ``params[k]`` with ``grads["d" + k]``."""
-
-    def __init__(self, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t, self.m, self.v = 0, {}, {}
-
-    def step(self, params, grads):
-        self.t += 1
-        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
-        for k in params:
-            g = grads["d" + k]
-            m = self.m[k] = self.beta1 * self.m.get(k, 0.0) + (1 - self.beta1) * g
-            v = self.v[k] = self.beta2 * self.v.get(k, 0.0) + (1 - self.beta2) * g * g
-            params[k] -= self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
-
-
 def rmse(y_hat, y):
     """Root mean squared error between two arrays of the same shape."""
     return float(np.sqrt(np.mean((np.asarray(y_hat) - np.asarray(y)) ** 2)))
@@ -136,14 +107,14 @@ def fit_rnn_regressor(X, Y, X_val=None, Y_val=None, n_a=32, epochs=400, learning
         with one entry per epoch (RMSE measured before that epoch's update).
     """
     parameters = init_rnn_regressor(X.shape[0], n_a, Y.shape[0], seed)
-    opt = Adam(learning_rate)
+    opt = Adam(lr=learning_rate)
     history = {"train rmse": [], "val rmse": []}
     steps = range(epochs)
     if progress:
         from tqdm.auto import tqdm
         steps = tqdm(steps, desc="sine RNN", unit="epoch")
     start = time.perf_counter()
-    with single_threaded_blas():
+    with blas_threads(1):
         for _ in steps:
             loss, grads = rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate)
             history["train rmse"].append(math.sqrt(2 * loss / Y.shape[0]))
