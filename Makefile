@@ -26,7 +26,7 @@ demo: setup                           ## build the release, grade a demo class, 
 	$(PY) -m course demo --workers $(WORKERS)
 
 test: setup system-deps               ## the whole test suite
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadscope
 
 test-fast: setup                      ## unit tests only (no notebooks, no browser)
 	$(PY) -m pytest -m "not slow and not browser and not postgres and not dask"

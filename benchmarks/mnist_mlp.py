@@ -1,6 +1,6 @@
 """Benchmark: the from-scratch MLP of ``utils.mlp`` on the full MNIST.
 
-Trains a 784-512-256-10 ReLU network (He init, mini-batches of 128, Adam at 1e-3 decaying by
+Trains a 784-512-256-10 ReLU network (He init, mini-batches of 256, Adam at 2e-3 decaying by
 0.7 per epoch, float32) for 8 epochs on the 60,000 training images and measures the accuracy
 on the 10,000 test images. Targets on two CPU cores: accuracy >= 0.98, training <= 60 s.
 
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-CONFIG = {"hidden": (512, 256), "epochs": 8, "batch_size": 128, "learning_rate": 1e-3, "lr_decay": 0.7, "seed": 0}
+CONFIG = {"hidden": (512, 256), "epochs": 8, "batch_size": 256, "learning_rate": 2e-3, "lr_decay": 0.7, "seed": 0}
 
 
 def run(config=None, progress=False):
@@ -41,6 +41,7 @@ def run(config=None, progress=False):
     figures = {
         "mnist_mlp_test_accuracy": round(acc, 4),
         "mnist_mlp_train_seconds": round(history["train_seconds"], 2),
+        "mnist_mlp_train_cpu_seconds": round(history["train_cpu_seconds"], 2),
         "mnist_mlp_config": {
             "architecture": dims,
             "epochs": len(history["loss"]),

@@ -169,7 +169,7 @@ def build_parser():
     p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser("validate", help="students: run a notebook and summarize which graded functions pass")
-    p.add_argument("notebook", help="path of the .ipynb file")
+    p.add_argument("notebook", help="a .ipynb file, its folder, or an assignment id (its notebook in release/)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.set_defaults(func=cmd_validate)
 

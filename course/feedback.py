@@ -13,13 +13,16 @@ and, in each graded test cell,
   (kept, it is their code); frames inside libraries are dropped;
 - as a safety net, redacts any output line that still contains a line of hidden-test code.
 
-The per-question scores come from nbgrader's feedback template (a table of contents with the
-score of every graded cell, and the score in each cell's header).
+It also puts a summary at the top: one row per graded test cell with its score and, where
+points were lost, the first line of the error (nbgrader's template adds the total, a table of
+contents and the score in each cell's header).
 """
+import html
 import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from nbformat.v4 import new_markdown_cell
+from traitlets import Bool, Integer, Unicode
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -74,6 +77,7 @@ class HideHiddenTests(NbGraderPreprocessor):
 
     placeholder = Unicode("# (hidden tests ran here)", help="What replaces a hidden-test region.").tag(config=True)
     min_secret_length = Integer(6, help="Shorter hidden lines are not searched for in outputs.").tag(config=True)
+    summary = Bool(True, help="Put a table of per-test scores and failure messages at the top.").tag(config=True)
 
     def preprocess(self, nb, resources):
         # 1. execution count -> (original source, visible lines) of the graded test cells
@@ -99,6 +103,10 @@ class HideHiddenTests(NbGraderPreprocessor):
                     out["text"] = _redact(out.get("text", ""), secrets)
                 elif "data" in out and "text/plain" in out["data"]:
                     out["data"]["text/plain"] = _redact(out["data"]["text/plain"], secrets)
+        if self.summary:
+            table = summary_markdown(nb)
+            if table:
+                nb.cells.insert(0, new_markdown_cell(table))
         return nb, resources
 
     def trim_traceback(self, out, tests_by_count, secrets):
@@ -133,6 +141,47 @@ class HideHiddenTests(NbGraderPreprocessor):
         if line <= visible_line_count(source) and 0 < line <= len(lines):
             return f"In this test cell, line {line}:\n----> {lines[line - 1].strip()}"
         return "In the hidden tests of this cell (their code is not shown; the message below says what they checked)"
+
+
+def _first_error(cell):
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            value = strip_ansi(out.get("evalue") or "").strip().splitlines()
+            name = out.get("ename") or "Error"
+            if name == "KeyboardInterrupt":
+                return "the cell ran out of time and was stopped"
+            if name == "NotImplementedError" and not value:
+                return "NotImplementedError (a function it tests is not written yet)"
+            return f"{name}: {value[0]}" if value else name
+    return ""
+
+
+def summary_markdown(nb):
+    """A table (HTML inside markdown): graded test cell, score, first error where points were lost.
+
+    Reads the scores that nbgrader's GetGrades put in the cells' metadata; '' if there are none.
+    """
+    rows = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        if not _is_graded_test(cell) or "score" not in meta:
+            continue
+        score, points = float(meta.get("score") or 0), float(meta.get("points") or 0)
+        why = _first_error(cell) if score < points else ""
+        if score < points and not why:
+            why = "no error shown; the cell may not have run"
+        why = why if len(why) <= 200 else why[:197] + "..."
+        grade_id = html.escape(str(meta.get("grade_id", "")))
+        mark = "✅" if score >= points else ("◐" if score > 0 else "❌")
+        rows.append(f'<tr><td>{mark} <a href="#{grade_id}">{grade_id}</a></td><td>{score:g} / {points:g}</td>'
+                    f"<td>{html.escape(why)}</td></tr>")
+    if not rows:
+        return ""
+    return ("## Your results\n\nOne row per graded test. The hidden tests ran on your code; their code is not "
+            "shown, but their messages are.\n\n"
+            '<table class="table table-condensed table-striped">\n'
+            "<thead><tr><th>test</th><th>score</th><th>what went wrong</th></tr></thead>\n<tbody>\n"
+            + "\n".join(rows) + "\n</tbody></table>")
 
 
 def _quotes(text, secrets):

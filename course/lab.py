@@ -18,4 +18,5 @@ def lab_command(port=8888, open_browser=True, extra=()):
 
 
 def run_lab(port=8888, open_browser=True, extra=()):
-    return subprocess.call(lab_command(port, open_browser, extra))
+    # from the course root, so that nbgrader's Validate button finds nbgrader_config.py
+    return subprocess.call(lab_command(port, open_browser, extra), cwd=COURSE_ROOT)

@@ -189,6 +189,30 @@ def _environment(**values):
                 os.environ[k] = v
 
 
+def resolve(path):
+    """The notebook meant by ``path``: a .ipynb file, a folder holding one (``ASG/ASG.ipynb`` first),
+    or an assignment id (its notebook in ``release/``)."""
+    from course.paths import COURSE_ROOT
+
+    path = Path(path)
+    if not path.exists() and not path.suffix and len(path.parts) == 1:
+        candidate = COURSE_ROOT / "release" / path.name / f"{path.name}.ipynb"
+        if candidate.exists():
+            return candidate
+    if not path.exists():
+        raise CourseError(f"{path} does not exist")
+    if path.is_dir():
+        named = path / f"{path.resolve().name}.ipynb"
+        notebooks = sorted(p for p in path.glob("*.ipynb"))
+        if named.exists():
+            return named
+        if len(notebooks) == 1:
+            return notebooks[0]
+        found = ", ".join(p.name for p in notebooks) or "none"
+        raise CourseError(f"{path} is a folder: give the path of one notebook in it (found: {found})")
+    return path
+
+
 def execute(path, timeout=DEFAULT_TIMEOUT, quick=True):
     """Run the notebook at ``path`` in a fresh kernel, in its own folder, errors allowed.
 
@@ -198,11 +222,7 @@ def execute(path, timeout=DEFAULT_TIMEOUT, quick=True):
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    path = Path(path)
-    if not path.exists():
-        raise CourseError(f"{path} does not exist")
-    if path.is_dir():
-        raise CourseError(f"{path} is a folder: give the path of the .ipynb file inside it")
+    path = resolve(path)
     try:
         nb = read_notebook(path)
     except ValueError as err:
@@ -231,9 +251,10 @@ def first_error(nb):
 
 def validate(path, timeout=DEFAULT_TIMEOUT, quick=True):
     """Execute and summarize a notebook; returns a ValidationReport."""
+    path = resolve(path)
     nb, seconds, problem = execute(path, timeout, quick)
     functions, other_errors = summarize(nb)
-    return ValidationReport(Path(path), seconds, functions, other_errors, problem, first_error(nb))
+    return ValidationReport(path, seconds, functions, other_errors, problem, first_error(nb))
 
 
 def _points(x):
@@ -242,7 +263,11 @@ def _points(x):
 
 def format_report(report, width=100):
     """The student-facing text."""
-    lines = [f"Checked {report.path} in {report.seconds:.1f} s (quick mode).", ""]
+    try:
+        shown = Path(report.path).resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = report.path
+    lines = [f"Checked {shown} in {report.seconds:.1f} s (quick mode).", ""]
     if report.functions:
         name_w = max(8, *(len(f.label) for f in report.functions))
         lines.append(f"  {'function':{name_w}}  {'points':>6}  status")

@@ -42,8 +42,14 @@ def points_after_last_solution(nb):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", assignments())
-class TestGrades:
+class GradesOfOneAssignment:
+    """The four checks; one subclass per assignment so that `--dist loadscope` spreads
+    assignments over the test workers while each assignment is graded once."""
+
+    @pytest.fixture
+    def assignment(self):
+        return self.ASSIGNMENT
+
     def test_reference_earns_full_marks(self, assignment, tmp_path_factory):
         results, _ = graded_class(assignment, tmp_path_factory)
         r = results["reference"]
@@ -65,3 +71,7 @@ class TestGrades:
         results, _ = graded_class(assignment, tmp_path_factory)
         r = results["all_but_first"]
         assert 0 < r.score < r.max_score
+
+
+for _asg in assignments():
+    globals()[f"TestGrades_{_asg}"] = type(f"TestGrades_{_asg}", (GradesOfOneAssignment,), {"ASSIGNMENT": _asg})

@@ -9,7 +9,6 @@ token).
 import html
 import tempfile
 from html.parser import HTMLParser
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
 from course.check import scratch_course
-from course.feedback import HideHiddenTests, split_hidden
+from course.feedback import HideHiddenTests, split_hidden, summary_markdown
 from course.paths import COURSE_ROOT, existing_assignments
 from course.submissions import partial, reference, solution_ids, write_submission
 
@@ -163,6 +162,20 @@ def test_traceback_in_visible_tests_and_student_code_is_kept():
     assert "check_close(f(-x), -1.0, 'odd')" not in shown + nb.cells[0].source
 
 
+def test_summary_table_lists_scores_and_messages():
+    ok = _graded_cell("passed('f')", 1, [])
+    ok.metadata.nbgrader.update(grade_id="test_f", score=2.0)
+    bad = _graded_cell("check(g)", 2, [new_output("error", ename="AssertionError", evalue="g(1) is 3, expected <2>.\nmore",
+                                                  traceback=[])])
+    bad.metadata.nbgrader.update(grade_id="test_g", score=0.0, points=3)
+    table = summary_markdown(new_notebook(cells=[ok, bad]))
+    assert "Your results" in table
+    assert '<a href="#test_f">test_f</a></td><td>2 / 2</td><td></td>' in table
+    assert "<td>0 / 3</td><td>AssertionError: g(1) is 3, expected &lt;2&gt;.</td>" in table
+    assert "more" not in table
+    assert summary_markdown(new_notebook(cells=[_graded_cell("x", 1, [])])) == ""  # no scores: no table
+
+
 # --- real grading: feedback HTML of a reference and a partly wrong submission ----------------
 
 def _partly_wrong():
@@ -180,7 +193,7 @@ def _partly_wrong():
 
 
 @pytest.fixture(scope="module")
-def graded_feedback():
+def graded_feedback():  # the two slow tests share one grading run (and one xdist worker)
     with tempfile.TemporaryDirectory() as tmp:
         from course.grading import grade_assignment
 
@@ -195,9 +208,12 @@ def graded_feedback():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("feedback_privacy")
 def test_feedback_html_has_scores_but_no_hidden_tests(graded_feedback):
     results, pages, texts = graded_feedback
-    assert results["ref"].score == results["ref"].max_score > 0
+    ref = results["ref"]
+    assert ref.score == ref.max_score > 0, \
+        f"grading itself failed on the reference: {ref.error} {[(c.grade_id, c.message) for c in ref.cells if c.message][:3]}"
     scores = results["wrong"].by_problem()
     assert scores["test_sigmoid"] > 0 and scores["test_tanh"] == 0 and scores["test_relu"] == 0
     for student, page in pages.items():
@@ -213,11 +229,13 @@ def test_feedback_html_has_scores_but_no_hidden_tests(graded_feedback):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("feedback_privacy")
 def test_feedback_keeps_useful_messages(graded_feedback):
     _, pages, _ = graded_feedback
     text = html_text(pages["wrong"])
     assert "tanh(z) differs from the expected value" in text  # a visible test's message
     assert "relu on random input" in text  # the hidden test's message (its label, not its code)
     assert "In the hidden tests of this cell" in text
+    assert "Your results" in text and "relu on random input has shape (2, 3), expected (5, 2, 3)" in text
     assert "NotImplementedError" in text
     assert "site-packages" not in text

@@ -157,7 +157,7 @@ def test_training_on_the_shipped_mnist_sample():
 
     x_train, y_train, x_test, y_test = read_mnist_npz(sample_path())
     params, hist = mlp.train_mlp(normalize(x_train, np.float32), y_train, hidden=(64,), epochs=3,
-                                 learning_rate=3e-3, progress=False)
+                                 batch_size=64, learning_rate=3e-3, progress=False)
     assert mlp.accuracy(params, normalize(x_test), y_test) > 0.8
 
 

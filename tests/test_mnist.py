@@ -151,10 +151,13 @@ def test_download_is_cached(monkeypatch, capsys):
         return _fake_arrays(16, 8, seed=3)
 
     monkeypatch.setattr(mnist, "_download_openml", fake_download)
+    raw = mnist.cache_path().parent / "openml"
+    raw.mkdir(parents=True)  # where scikit-learn would keep its raw download
     arrays, source = mnist.resolve_mnist()
     assert source == "download" and len(arrays[0]) == 16
     assert "cached in" in capsys.readouterr().out
     assert mnist.cache_path().is_file()
+    assert not raw.exists()  # the raw copy is removed once the npz is written
     # the next call reads the cache and does not download again
     again, source = mnist.resolve_mnist(verbose=False)
     assert source == "cache" and len(calls) == 1
@@ -163,12 +166,13 @@ def test_download_is_cached(monkeypatch, capsys):
 
 
 def test_download_converts_openml_layout(monkeypatch):
-    """The real downloader turns fetch_openml's (70000, 784) floats and string labels into our layout."""
+    """The real downloader turns fetch_openml's (n, 784) floats and string labels into our layout."""
     import sklearn.datasets
 
-    X = np.zeros((70000, 784), dtype=np.uint8)
-    X[:, 0] = np.arange(70000) % 256
-    y = (np.arange(70000) % 10).astype(str).astype(object)
+    n = 7000  # the real one has 70,000 rows: 60,000 training images, then 10,000 test images
+    X = np.zeros((n, 784), dtype=np.float64)
+    X[:, 0] = np.arange(n) % 256
+    y = (np.arange(n) % 10).astype(str).astype(object)
     seen = {}
 
     def fake_fetch(name, **kwargs):
@@ -178,9 +182,10 @@ def test_download_converts_openml_layout(monkeypatch):
     monkeypatch.setattr(sklearn.datasets, "fetch_openml", fake_fetch)
     x_train, y_train, x_test, y_test = REAL_DOWNLOAD(data_home="somewhere")
     assert seen["name"] == "mnist_784" and seen["kwargs"]["data_home"] == "somewhere"
-    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert seen["kwargs"]["as_frame"] is False and seen["kwargs"]["version"] == 1
+    assert x_train.shape == (6000, 28, 28) and x_test.shape == (1000, 28, 28)
     assert x_train.dtype == np.uint8 and y_train.dtype == np.int64
-    assert x_test[0, 0, 0] == 60000 % 256 and y_test[3] == 60003 % 10
+    assert x_test[0, 0, 0] == 6000 % 256 and y_test[3] == 6003 % 10
 
 
 def test_download_failure_falls_back_to_sample(capsys, offline):

@@ -99,9 +99,26 @@ def test_missing_file(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_folder_instead_of_file(tmp_path, capsys):
+def test_folder_without_a_notebook(tmp_path, capsys):
+    (tmp_path / "a.ipynb").write_text("{}")
+    (tmp_path / "b.ipynb").write_text("{}")
     assert main(["validate", str(tmp_path)]) == 2
-    assert "is a folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "found: a.ipynb, b.ipynb" in err
+
+
+def test_folder_and_assignment_id_resolve_to_the_notebook(tmp_path):
+    from course.paths import COURSE_ROOT
+    from course.validate import resolve
+
+    folder = tmp_path / ASG
+    folder.mkdir()
+    (folder / "notes.ipynb").write_text("{}")
+    (folder / f"{ASG}.ipynb").write_text("{}")
+    assert resolve(folder) == folder / f"{ASG}.ipynb"
+    (folder / f"{ASG}.ipynb").unlink()
+    assert resolve(folder) == folder / "notes.ipynb"
+    assert resolve(ASG) == COURSE_ROOT / "release" / ASG / f"{ASG}.ipynb"
 
 
 def test_corrupted_file(tmp_path, capsys):

@@ -18,6 +18,7 @@ Helpers: :func:`normalize` (images -> float columns ``(784, m)`` in ``[0, 1]``),
 :func:`one_hot`, :func:`stratified_indices`, :func:`make_sample` (rebuilds the shipped sample).
 """
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -117,10 +118,11 @@ def _download_openml(data_home=None):
     """Fetch ``mnist_784`` from OpenML (network!) -> the four arrays of :func:`read_mnist_npz`."""
     from sklearn.datasets import fetch_openml
 
-    X, y = fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False, data_home=data_home)
+    X, y = fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False, data_home=data_home, n_retries=2)
     X = np.asarray(X).reshape(-1, 28, 28).astype(np.uint8)
     y = np.asarray(y).astype(np.int64)
-    return X[:60000], y[:60000], X[60000:], y[60000:]
+    n_train = len(X) * 6 // 7  # OpenML keeps the original order: 60,000 training, then 10,000 test
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
 def _save_npz(path, arrays):
@@ -168,15 +170,17 @@ def resolve_mnist(path=None, download=True, cache=None, verbose=True):
         except MnistError as exc:
             print(f"Ignoring a broken MNIST cache: {exc}")
     if download:
-        say("MNIST: downloading mnist_784 from OpenML (about 15 MB, once) ...")
+        say("MNIST: downloading mnist_784 from OpenML (once; it is cached afterwards) ...")
+        openml_home = cache.parent / "openml"
         try:
-            arrays = _download_openml(data_home=str(cache.parent / "openml"))
+            arrays = _download_openml(data_home=str(openml_home))
         except Exception as exc:  # no network, proxy, server down, missing pandas, ...
             print(f"MNIST download failed ({type(exc).__name__}: {exc}).")
         else:
             try:
                 _save_npz(cache, arrays)
                 say(f"MNIST: cached in {cache}")
+                shutil.rmtree(openml_home, ignore_errors=True)  # scikit-learn's raw copy is no longer needed
             except OSError as exc:
                 print(f"MNIST: could not write the cache {cache} ({exc}); continuing without it.")
             return arrays, "download"

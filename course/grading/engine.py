@@ -29,6 +29,19 @@ from course.paths import COURSE_ROOT, CourseError, check_assignment
 DEFAULT_TIMEOUT = 120  # seconds per cell
 
 
+def _cache_alembic_head():
+    """nbgrader runs ``alembic heads`` in a subprocess for every new gradebook (about 1 s, much more
+    on a busy machine); the answer is a constant of the installed nbgrader, so ask once."""
+    import functools
+
+    import nbgrader.api as nbapi
+    if not hasattr(nbapi.get_alembic_version, "cache_info"):
+        nbapi.get_alembic_version = functools.lru_cache(maxsize=1)(nbapi.get_alembic_version)
+
+
+_cache_alembic_head()
+
+
 @contextmanager
 def quick_environment():
     """Kernels started inside this block (plain nbgrader's) run training cells in quick mode."""
@@ -74,13 +87,13 @@ def preload_modules(assignment, root=COURSE_ROOT):
     """Modules imported by the locked cells of the assignment's source notebooks."""
     from nbgrader.utils import is_locked, is_solution
 
-    from course.grading.guard import imported_modules
+    from course.grading.guard import imported_modules, python_source
     found = []
     for path in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
         nb = nbformat.read(str(path), as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code" and is_locked(cell) and not is_solution(cell):
-                found += imported_modules(cell.source)
+                found += imported_modules(python_source(cell.source))
     return list(dict.fromkeys(found))
 
 

@@ -34,24 +34,6 @@ GUARD_SOURCE = inspect.getsource(guard_kernel._install)
 SIGNALS = {9: "SIGKILL", 24: "SIGXCPU", 25: "SIGXFSZ", 11: "SIGSEGV", 6: "SIGABRT", 15: "SIGTERM"}
 
 
-def bound_names(source):
-    """Top-level names a cell binds (imports, assignments, defs, for/with targets); None if unparsable."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-    return names
-
-
 def top_level_names(source):
     """Names bound at the top level of a cell (not inside functions); empty set if unparsable."""
     try:
@@ -62,7 +44,10 @@ def top_level_names(source):
 
     def visit(nodes):
         for node in nodes:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                if node.module and not node.level:
+                    names.add("*" + node.module)  # resolved in the kernel: the module's public names
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(node.name)
@@ -96,12 +81,12 @@ def _offset(lines, lineno, col):
     return sum(len(x) for x in lines[: lineno - 1]) + len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
 
 
-def with_epilogue(source, fn, nonce):
-    """``source`` whose last statement is followed by (or, for an expression, wrapped in) ``fn(nonce)``.
+def with_epilogue(source, fn, *args):
+    """``source`` whose last statement is followed by (or, for an expression, wrapped in) ``fn(*args)``.
 
-    The value of a final expression is passed through ``fn(nonce, value)``, so whatever the cell
-    displays (nbgrader reads a final number as partial credit) is unchanged, and line numbers
-    in tracebacks stay the same.
+    The value of a final expression is passed through as ``fn(*args, value)``, so whatever the
+    cell displays (nbgrader reads a final number as partial credit) is unchanged, and line
+    numbers in tracebacks stay the same.
     """
     try:
         tree = ast.parse(source)
@@ -109,14 +94,49 @@ def with_epilogue(source, fn, nonce):
         return source  # a syntax error fails the cell anyway
     if not tree.body:
         return source
+    head = ", ".join(repr(a) for a in args)
     last = tree.body[-1]
     if isinstance(last, ast.Expr) and last.end_lineno is not None:
         lines = source.splitlines(keepends=True)
         start = _offset(lines, last.lineno, last.col_offset)
         end = _offset(lines, last.end_lineno, last.end_col_offset)
-        return source[:start] + f"{fn}({nonce!r}, (" + source[start:end] + "))" + source[end:]
+        return source[:start] + f"{fn}({head}, (" + source[start:end] + "))" + source[end:]
     sep = "" if source.endswith("\n") else "\n"
-    return source + sep + f"{fn}({nonce!r})\n"
+    return source + sep + f"{fn}({head})\n"
+
+
+def python_source(source):
+    """The cell as plain Python: IPython syntax (magics, ``!cmd``) translated the way IPython does."""
+    try:
+        ast.parse(source)
+        return source
+    except SyntaxError:
+        pass
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        translated = TransformerManager().transform_cell(source)
+        ast.parse(translated)
+        return translated
+    except Exception:  # noqa: BLE001 - a real syntax error: the cell fails anyway
+        return source
+
+
+def with_prologue(source, call):
+    """``call; `` put in front of the cell's first line when that keeps it valid (the first statement
+    is a simple one starting the cell), else None. Line numbers stay the same."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if not tree.body:
+        return None
+    first = tree.body[0]
+    compound = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+                ast.AsyncFunctionDef, ast.ClassDef) + ((ast.Match,) if hasattr(ast, "Match") else ()) + \
+        ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+    if isinstance(first, compound) or first.lineno != 1 or first.col_offset != 0 or getattr(first, "decorator_list", None):
+        return None
+    return f"{call}; " + source
 
 
 class GuardedExecute(Execute):
@@ -132,11 +152,13 @@ class GuardedExecute(Execute):
     limits = Limits()
     workdir = None
     stats = None  # dict the worker reads back: seconds spent executing cells, problems seen
+    prestarted = None  # a SandboxKernelManager whose kernel is already starting (used once)
 
     # --- helpers --------------------------------------------------------------------------------
     async def _hidden(self, code, expression=None, timeout=None):
         """Run grader code in the kernel (no history, no output); return the expression's text."""
-        msg_id = self.kc.execute(code, silent=True, store_history=False,
+        execute = getattr(self.kc, "_course_plain_execute", self.kc.execute)
+        msg_id = execute(code, silent=True, store_history=False,
                                  user_expressions={"r": expression} if expression else None)
         timeout = timeout or max(2.0, min(10.0, self.limits.cell_timeout or 10.0))
         deadline = time.monotonic() + timeout
@@ -164,7 +186,12 @@ class GuardedExecute(Execute):
 
     def hidden(self, code, expression=None, timeout=None):
         from jupyter_core.utils import run_sync
-        return run_sync(self._hidden)(code, expression, timeout)
+        t0 = time.monotonic()
+        try:
+            return run_sync(self._hidden)(code, expression, timeout)
+        finally:
+            if self.stats is not None:
+                self.stats["check_seconds"] = self.stats.get("check_seconds", 0.0) + time.monotonic() - t0
 
     @staticmethod
     def _error(cell, ename, evalue):
@@ -188,6 +215,46 @@ class GuardedExecute(Execute):
         if code is not None:
             return f"the kernel exited with status {code} (sys.exit/os._exit in the notebook?)"
         return "the kernel died"
+
+    # --- replies ----------------------------------------------------------------------------------
+    _user_expressions = None
+    _last_reply = None
+
+    def on_cell_executed(self, **kwargs):
+        self._last_reply = kwargs.get("execute_reply")
+        return super().on_cell_executed(**kwargs)
+
+    def _verdict(self, nonce):
+        """Problems with the graded cell just run ([] if it ran to its end and nothing was tampered with)."""
+        reply = self._last_reply
+        if not reply or reply.get("content", {}).get("status") != "ok":
+            return []  # an error: the cell scores 0 anyway (nbgrader adds the error output)
+        expr = reply["content"].get("user_expressions", {}).get("guard", {})
+        if expr.get("status") != "ok":
+            return [f"the grader's check failed ({expr.get('ename', 'no answer')})"]
+        try:
+            text = ast.literal_eval(expr["data"]["text/plain"])
+        except (KeyError, ValueError, SyntaxError):
+            return ["the grader's check gave no answer"]
+        if not text:
+            return ["the test did not run to its end"]
+        report = json.loads(text)
+        if self.stats is not None and isinstance(report.get("spent"), (int, float)):
+            self.stats["guard_seconds"] = float(report["spent"])
+        if report.get("nonce") != nonce:
+            return ["the grader's check answered for another test"]
+        return list(report.get("problems", []))
+
+    def _install_execute_wrapper(self):
+        kc = self.kc
+        execute = kc.execute
+
+        def execute_with_check(code, *args, **kwargs):
+            if self._user_expressions:
+                kwargs["user_expressions"] = dict(self._user_expressions)
+            return execute(code, *args, **kwargs)
+        kc.execute = execute_with_check
+        kc._course_plain_execute = execute
 
     # --- output budget ---------------------------------------------------------------------------
     def output(self, outs, msg, display_id, cell_index):
@@ -215,7 +282,10 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         from nbclient.client import NotebookClient
 
+        prestarted, GuardedExecute.prestarted = GuardedExecute.prestarted, None
+        km = km or prestarted
         NotebookClient.__init__(self, nb, km)
+        self.owns_km = True  # shut the kernel down afterwards, prestarted or not
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self.kernel_manager_class = SandboxKernelManager
@@ -229,19 +299,21 @@ class GuardedExecute(Execute):
         cell_timeout = self.timeout
         deadline = time.monotonic() + limits.notebook_timeout
 
-        preimports, locked_names = [], set()
+        preimports = []
         for cell in nb.cells:
             if cell.cell_type == "code" and is_locked(cell) and not is_grade(cell) and not is_solution(cell):
-                preimports += imported_modules(cell.source)
-                locked_names |= top_level_names(cell.source)
+                preimports += imported_modules(python_source(cell.source))
         done = set()   # indices of graded cells whose execution and check completed
         stopped = ""   # why the rest of the notebook was not run
         guard = "__import__('__course_guard__')"
         cwd = str(self.workdir) if self.workdir else None
         try:
+            t_kernel = time.monotonic()
             with self.setup_kernel(**({"cwd": cwd} if cwd else {})):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
+                stats["kernel_seconds"] = time.monotonic() - t_kernel
+                self._install_execute_wrapper()
                 self.hidden(GUARD_SOURCE + f"\n_install({preimports!r})\ndel _install\n", timeout=60)
                 for index, cell in enumerate(self.nb.cells):
                     if cell.cell_type != "code" or not cell.source.strip():
@@ -257,28 +329,36 @@ class GuardedExecute(Execute):
                     nonce = secrets.token_hex(12)
                     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                     try:
-                        if locked:
-                            self.hidden(f"{guard}.restore()")
+                        # What is sent: [restore();] instructor code [wrapped in reached(...)/recorded(...)];
+                        # the verdict of the check comes back with the reply (user_expressions).
+                        source = python_source(original)
                         if graded:
-                            cell.source = with_epilogue(original, f"{guard}.reached", nonce)
+                            # names the test binds itself may change; every other instructor name may not
+                            source = with_epilogue(source, f"{guard}.reached", nonce, sorted(top_level_names(source)))
+                        elif locked:
+                            source = with_epilogue(source, f"{guard}.recorded", sorted(top_level_names(source)))
+                        if locked:
+                            prologue = with_prologue(source, f"{guard}.restore()")
+                            if prologue is None:
+                                self.hidden(f"{guard}.restore()")
+                            else:
+                                source = prologue
+                        self._user_expressions = {"guard": f"{guard}.report()"} if graded else None
+                        self._last_reply = None
+                        cell.source = source
                         t0 = time.monotonic()
                         try:
                             self.preprocess_cell(cell, resources, index)
                         finally:
                             stats["cell_seconds"] += time.monotonic() - t0
                             cell.source = original
+                            self._user_expressions = None
                         if graded:
-                            names = sorted(locked_names - top_level_names(original))
-                            report = json.loads(ast.literal_eval(self.hidden(f"{guard}.verify({nonce!r}, {names!r})", f"{guard}.report()")))
-                            if report.get("nonce") != nonce:
-                                raise RuntimeError("the grader's check answered for another test")
-                            if report["problems"] and not _has_error(cell):
-                                self._error(cell, "GraderIntegrityError",
-                                            "this test does not count: " + "; ".join(report["problems"]))
-                                stats["problems"].append((grade_id, report["problems"]))
+                            problems = self._verdict(nonce)
+                            if problems and not _has_error(cell):
+                                self._error(cell, "GraderIntegrityError", "this test does not count: " + "; ".join(problems))
+                                stats["problems"].append((grade_id, problems))
                             done.add(index)
-                        elif locked:
-                            self.hidden(f"{guard}.record({sorted(top_level_names(original))!r})")
                     except DeadKernelError:
                         stopped = self._death_reason()
                         self._error(cell, "KernelDied", stopped)

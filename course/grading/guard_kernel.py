@@ -1,6 +1,6 @@
 """Code the grader runs inside each student kernel (sent as source, never imported by the grader).
 
-``setup(preimports)`` runs before the first notebook cell, so before any student code: it imports
+``_install(preimports)`` runs before the first notebook cell, so before any student code: it imports
 the modules the instructor's locked cells use, then records pristine references to everything
 a test's verdict depends on:
   * the attributes (functions, classes, submodules) of ``numpy*``, ``utils*``, ``builtins``,
@@ -13,11 +13,12 @@ a test's verdict depends on:
     ``run_cell``, ``custom_exceptions``, ``do_execute``, ``send`` ...), the input and AST
     transformers and the event callbacks.
 ``restore()`` puts all of that back (and the names the instructor's locked cells bound in the
-user namespace, recorded with ``record``); the grader calls it before every locked cell.
-``verify(nonce, names)`` runs right after a graded test cell and lists what changed while the test
-ran, and whether the test reached its last statement (the grader appends ``reached(nonce)`` to
-the test's code). This is a tripwire inside the student's own process, not a security boundary:
-see docs/grading.md.
+user namespace, recorded by ``recorded(names, value)``, the epilogue the grader adds to every
+locked cell); the grader prefixes it to every locked cell. ``reached(nonce, exclude, value)`` is
+the epilogue of a graded test: it proves the test ran to its last statement and lists what
+changed while the test ran (apart from the names the test binds itself); the grader reads that
+report with ``report()`` in the same request's ``user_expressions``. This is a tripwire inside
+the student's own process, not a security boundary: see docs/grading.md.
 """
 
 
@@ -112,10 +113,10 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
     custom_exc = (shell.custom_exceptions, shell.CustomTB)
 
     user_ns = shell.user_ns
-    recorded = {}
+    bound = {}
     reached_nonces = set()
 
-    def _problems(names):
+    def _problems(exclude):
         bad = []
         for name, (mod, snap) in modules.items():
             if sys.modules.get(name) is not mod:
@@ -159,13 +160,25 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
                 bad.append(f"an IPython event callback ({k}) was registered")
         if (shell.custom_exceptions, shell.CustomTB) != custom_exc:
             bad.append("a custom exception handler was installed")
-        for n in names:
-            if n in recorded and user_ns.get(n, MISSING) is not recorded[n]:
+        for n, v in bound.items():
+            if n not in exclude and user_ns.get(n, MISSING) is not v:
                 bad.append(f"the name {n!r} was rebound")
+                break
         return bad
+
+    import time as _time
+    _clock = _time.perf_counter
+    spent = [0.0]  # seconds this guard has used (reported, so the grader can count it as its own)
 
     def restore():
         """Put every pristine reference back (the order matters: builtins and sys first)."""
+        t0 = _clock()
+        try:
+            _restore()
+        finally:
+            spent[0] += _clock() - t0
+
+    def _restore():
         _settrace(None)
         _setprofile(None)
         _tsettrace(None)
@@ -223,34 +236,52 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
                 lst[:] = items
                 cb[k] = lst
         shell.custom_exceptions, shell.CustomTB = custom_exc
-        for n, v in recorded.items():
+        for n, v in bound.items():
             user_ns[n] = v
 
     def record(names):
         for n in names:
-            if n in user_ns:
-                recorded[n] = user_ns[n]
-
-    def reached(nonce, value=None):
-        reached_nonces.add(nonce)
-        return value
+            if n.startswith("*"):  # "from module import *": the module's public names
+                mod = sys.modules.get(n[1:])
+                public = _getattr(mod, "__all__", None) or [k for k in _getattr(mod, "__dict__", {}) if k[:1] != "_"]
+                for k in public:
+                    if k in user_ns and user_ns[k] is _getattr(mod, k, MISSING):
+                        bound[k] = user_ns[k]
+            elif n in user_ns:
+                bound[n] = user_ns[n]
 
     last = [""]
 
-    def verify(nonce, names):
+    def verify(nonce, exclude=()):
         """Run as code (inside IPython's execution context, like setup and restore); the grader
         reads the answer with ``report()``."""
-        bad = _problems(names)
+        bad = _problems(set(exclude))
         if nonce not in reached_nonces:
             bad.insert(0, "the test did not run to its end")
         reached_nonces.clear()
-        last[0] = _json_dumps({"nonce": nonce, "problems": bad[:5]})
+        last[0] = _json_dumps({"nonce": nonce, "problems": bad[:5], "spent": spent[0]})
+
+    def reached(nonce, exclude=(), value=None):
+        """The epilogue of a graded test: the test got here; check what it relied on."""
+        t0 = _clock()
+        reached_nonces.add(nonce)
+        verify(nonce, exclude)
+        spent[0] += _clock() - t0
+        return value
+
+    def recorded(names, value=None):
+        """The epilogue of an instructor's locked cell: remember the names it bound."""
+        t0 = _clock()
+        record(names)
+        spent[0] += _clock() - t0
+        return value
 
     def report():
         answer, last[0] = last[0], ""
         return answer
 
     guard = _ModuleType("__course_guard__")
-    guard.restore, guard.record, guard.reached, guard.verify, guard.report = restore, record, reached, verify, report
+    guard.restore, guard.record, guard.verify, guard.report = restore, record, verify, report
+    guard.reached, guard.recorded = reached, recorded
     sys.modules["__course_guard__"] = guard
     return "ok"

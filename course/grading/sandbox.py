@@ -30,7 +30,19 @@ MB = 1024 * 1024
 BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
                 "ipywidgets", "tqdm.auto", "utils", "utils.testing", "utils.runtime"]
 # Passed through from the grader's environment to the kernel; nothing else is (no secrets).
-ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND", "MNIST_PATH", "PYTHONHASHSEED")
+ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND", "MNIST_PATH", "DL_WORKBOOK_CACHE",
+                   "PYTHONHASHSEED")
+
+
+def data_paths():
+    """Data files a notebook may load that live outside the kernel's view (MNIST): kept readable."""
+    found = []
+    if os.environ.get("MNIST_PATH"):
+        found.append(os.environ["MNIST_PATH"])
+    cache = os.environ.get("DL_WORKBOOK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "dl-workbook")
+    if os.path.isdir(cache):
+        found.append(cache)
+    return [str(Path(p).resolve()) for p in found if os.path.exists(p)]
 
 
 @dataclass
@@ -50,13 +62,28 @@ class Limits:
                 "fsize": self.file_size, "nofile": 1024, "core": 0}
 
 
+_PROBE = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x00020000 | 0x40000000 | 0x20000000 | 0x08000000 | 0x04000000) != 0:
+    sys.exit(os.strerror(ctypes.get_errno()))
+"""
+_isolation = None
+
+
 def isolation_available():
-    """'' if namespaces and a uid switch work here, else why not."""
-    if not sys.platform.startswith("linux"):
-        return "not Linux"
-    if os.geteuid() != 0:
-        return "not running as root (no uid switch, no namespaces)"
-    return ""
+    """'' if namespaces and a uid switch work here, else why not (probed once per process)."""
+    global _isolation
+    if _isolation is None:
+        if not sys.platform.startswith("linux"):
+            _isolation = "not Linux"
+        elif os.geteuid() != 0:
+            _isolation = "not running as root (no uid switch, no namespaces)"
+        else:
+            probe = subprocess.run([sys.executable, "-S", "-c", _PROBE], capture_output=True, text=True)
+            _isolation = "" if probe.returncode == 0 else \
+                f"cannot create namespaces here ({(probe.stderr or 'unshare failed').strip().splitlines()[-1]})"
+    return _isolation
 
 
 def kernel_uid():
@@ -81,12 +108,16 @@ class Sandbox:
     def request(self):
         env = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
         work = str(self.workdir)
+        cache = os.path.join(os.path.expanduser("~"), ".cache", "dl-workbook")
+        if "DL_WORKBOOK_CACHE" not in env and os.path.isdir(cache):
+            env["DL_WORKBOOK_CACHE"] = cache  # HOME changes below; the grader's cache stays visible
         env.update(HOME=work, TMPDIR=work, COURSE_QUICK="1", MALLOC_ARENA_MAX="2", OPENBLAS_NUM_THREADS="1",
                    OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLCONFIGDIR=os.path.join(work, ".matplotlib"),
                    IPYTHONDIR=os.path.join(work, ".ipython"), PYDEVD_DISABLE_FILE_VALIDATION="1")
         req = {"cwd": work, "env": env, "limits": self.limits.rlimits(), "isolate": self.isolate}
         if self.isolate:
-            keep_root = [str(COURSE_ROOT / "utils")]
+            data = data_paths()
+            keep_root = [str(COURSE_ROOT / "utils")] + data
             prefix = Path(sys.prefix).resolve()
             if prefix.is_relative_to(COURSE_ROOT):
                 keep_root.append(str(prefix))
@@ -94,7 +125,8 @@ class Sandbox:
             for p in (tempfile.gettempdir(), "/tmp", "/dev/shm", "/run", "/var/tmp"):
                 p = str(Path(p).resolve())
                 if p not in [m["path"] for m in mask]:
-                    mask.append({"path": p, "keep": [work] if Path(work).resolve().is_relative_to(p) else []})
+                    mask.append({"path": p, "keep": [k for k in [str(Path(work).resolve())] + data
+                                                     if Path(k).is_relative_to(p)]})
             mask += _unreachable_ancestors()
             for p in self.hide:
                 mask.append({"path": str(p)})
@@ -106,7 +138,7 @@ class Sandbox:
 
 def _needed_paths():
     """Paths the kernel must read: the interpreter, its standard library and site-packages, utils."""
-    paths = {sys.base_prefix, sys.prefix, str(COURSE_ROOT / "utils")}
+    paths = {sys.base_prefix, sys.prefix, str(COURSE_ROOT / "utils"), *data_paths()}
     paths.update(p for p in sys.path if p and os.path.isdir(p))
     return sorted(str(Path(p).resolve()) for p in paths)
 

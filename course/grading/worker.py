@@ -38,6 +38,26 @@ def _read_tree(base):
     return out
 
 
+_PREPARED = set()  # URLs of scratch gradebooks copied from a complete template
+
+
+def _skip_schema_checks():
+    """nbgrader's Gradebook runs ``create_all`` (one query per table) every time it opens the
+    database, several times per submission; a scratch copy of the template has every table."""
+    import nbgrader.api as nbapi
+    metadata = nbapi.Base.metadata
+    if getattr(metadata, "_course_patched", False):
+        return
+    create_all = metadata.create_all
+
+    def create_all_unless_prepared(bind=None, tables=None, checkfirst=True):
+        if bind is not None and str(getattr(bind, "url", "")) in _PREPARED:
+            return None
+        return create_all(bind=bind, tables=tables, checkfirst=checkfirst)
+    metadata.create_all = create_all_unless_prepared
+    metadata._course_patched = True
+
+
 def scratch_base():
     """Where scratch courses go: /dev/shm (RAM; SQLite commits cost nothing there) if usable."""
     shm = "/dev/shm"
@@ -127,6 +147,8 @@ def grade_one(job, gradebook=None):
         db = scratch / "gradebook.db"
         db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
         db_url = f"sqlite:///{db}"
+        _skip_schema_checks()
+        _PREPARED.add(db_url)
         answer["error"] = submission_problem(folder)
         if not answer["error"]:
             limits = Limits(**job.get("limits", {}))
@@ -136,6 +158,9 @@ def grade_one(job, gradebook=None):
             box = Sandbox(work, limits, isolate=isolate, hide=list(job.get("hide", [])))
             box.preload = tuple(job.get("preload", ()))
             use_sandbox(box)
+            # Start the kernel now: it boots while nbgrader does its bookkeeping and sanitizing.
+            km = _prestart_kernel(work)
+            GuardedExecute.prestarted = km
             from nbconvert.preprocessors import ClearMetadataPreprocessor
             from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                                 SaveAutoGrades)
@@ -147,14 +172,21 @@ def grade_one(job, gradebook=None):
                 "ExecutePreprocessor": {"timeout": int(job["timeout"])},
                 "Autograde": {"autograde_preprocessors": pipeline},
             })
+            t_autograde = time.perf_counter()
             outcome = api.autograde(asg, student, force=True, create=True)
-            answer["cell_seconds"] = stats.get("cell_seconds", 0.0)
+            answer["timings"] = {"setup": t_autograde - start, "autograde": time.perf_counter() - t_autograde,
+                                 "kernel": stats.get("kernel_seconds", 0.0), "checks": stats.get("check_seconds", 0.0)}
+            # the notebook's own execution: cell time minus the grader's checks run inside the cells
+            answer["cell_seconds"] = max(0.0, stats.get("cell_seconds", 0.0) - stats.get("guard_seconds", 0.0))
+            answer["timings"]["guard_in_cells"] = stats.get("guard_seconds", 0.0)
             answer["problems"] = stats.get("problems", [])
             answer["stopped"] = stats.get("stopped", "")
             if not outcome["success"]:
                 answer["error"] = "nbgrader could not grade this submission: " + _last_line(outcome)
             elif job.get("feedback", True):
+                t_feedback = time.perf_counter()
                 api.generate_feedback(asg, student, force=True)
+                answer["timings"]["feedback"] = time.perf_counter() - t_feedback
         answer["rows"] = read_rows(db_url, job["course_id"], asg, student)
         answer["autograded"] = _read_tree(scratch / "autograded" / student / asg)
         answer["feedback"] = _read_tree(scratch / "feedback" / student / asg)
@@ -162,6 +194,8 @@ def grade_one(job, gradebook=None):
         answer["error"] = f"the grader failed on this submission: {type(err).__name__}: {err}"[:500]
         answer["traceback"] = traceback.format_exc()[-3000:]
     finally:
+        _PREPARED.discard(f"sqlite:///{scratch / 'gradebook.db'}")
+        _stop_kernel(GuardedExecute_prestarted())
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
         for leftover in (work.parent / (work.name + ".request.json"),):
@@ -171,6 +205,37 @@ def grade_one(job, gradebook=None):
                 pass
         answer["seconds"] = time.perf_counter() - start
     return answer
+
+
+def _prestart_kernel(work):
+    from jupyter_core.utils import run_sync
+
+    from course.grading.sandbox import SandboxKernelManager
+    try:
+        km = SandboxKernelManager(kernel_name="python3")
+        run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(work))
+        return km
+    except Exception:  # noqa: BLE001 - GuardedExecute starts one itself then
+        return None
+
+
+def GuardedExecute_prestarted():  # noqa: N802
+    """The prestarted kernel if nobody used it (nbgrader failed before executing), else None."""
+    from course.grading.guard import GuardedExecute
+    km, GuardedExecute.prestarted = GuardedExecute.prestarted, None
+    return km
+
+
+def _stop_kernel(km):
+    if km is None:
+        return
+    from jupyter_core.utils import run_sync
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+        run_sync(km.cleanup_resources)()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def warm_up(preload=()):
