@@ -1,5 +1,5 @@
 """utils.mlp: He init, forward pass, gradients against finite differences and a column-convention
-reference, the Adam fallback, and training on small problems."""
+reference, and training on small problems."""
 import numpy as np
 import pytest
 
@@ -91,21 +91,6 @@ def test_one_hot_labels_give_the_same_loss():
     b = mlp.mlp_loss_and_gradients(X, losses.one_hot(y, 3), params)[0]
     assert a == pytest.approx(b)
     assert mlp.accuracy(params, X, y) == pytest.approx(np.mean(mlp.predict(params, X) == y))
-
-
-def test_fallback_adam_matches_course_adam():
-    from utils.optimizers import Adam
-
-    rng = np.random.default_rng(0)
-    p1 = {"W": rng.normal(size=(4, 3)), "b": rng.normal(size=(4, 1))}
-    p2 = {k: v.copy() for k, v in p1.items()}
-    a, b = mlp._Adam(lr=0.01), Adam(lr=0.01)
-    for _ in range(5):
-        g = {"dW": rng.normal(size=(4, 3)), "db": rng.normal(size=(4, 1))}
-        a.step(p1, {k: v.copy() for k, v in g.items()})
-        b.step(p2, g)
-    for k in p1:
-        np.testing.assert_allclose(p1[k], p2[k], rtol=1e-9)
 
 
 def _blobs(m=600, n_x=20, C=4, seed=0):

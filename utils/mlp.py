@@ -24,10 +24,7 @@ import time
 
 import numpy as np
 
-try:  # the course's optimizers (assignment 05); a private copy keeps this module standalone
-    from utils.optimizers import Adam as _CourseAdam
-except ImportError:  # pragma: no cover - only when utils.optimizers is missing
-    _CourseAdam = None
+from utils.optimizers import Adam
 
 __all__ = [
     "init_mlp",
@@ -181,43 +178,6 @@ def accuracy(params, X, y):
     return float(np.mean(predict(params, X) == y))
 
 
-class _Adam:
-    """In-place Adam with few temporaries (the fallback when utils.optimizers is missing)."""
-
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t = 0
-        self.state = {}
-
-    def step(self, params, grads):
-        self.t += 1
-        c1 = 1 - self.beta1 ** self.t
-        c2 = 1 - self.beta2 ** self.t
-        step = self.lr * np.sqrt(c2) / c1
-        eps = self.eps * np.sqrt(c2)
-        for k, p in params.items():
-            g = grads["d" + k]
-            if k not in self.state:
-                self.state[k] = (np.zeros_like(p), np.zeros_like(p))
-            v, s = self.state[k]
-            v *= self.beta1
-            v += (1 - self.beta1) * g
-            s *= self.beta2
-            g = g * g
-            g *= 1 - self.beta2
-            s += g
-            np.sqrt(s, out=g)
-            g += eps
-            np.divide(v, g, out=g)
-            g *= step
-            p -= g
-        return params
-
-
-def _make_adam(lr):
-    return _CourseAdam(lr=lr) if _CourseAdam is not None else _Adam(lr=lr)
-
-
 def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2e-3, lr_decay=0.7,
               weight_decay=0.0, seed=0, X_val=None, y_val=None, dtype=np.float32, params=None,
               optimizer=None, progress=True, time_limit=None):
@@ -270,7 +230,7 @@ def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2
     has_val = X_val is not None
     if has_val:
         y_val = _labels(y_val, np.shape(X_val)[1])
-    opt = optimizer if optimizer is not None else _make_adam(learning_rate)
+    opt = optimizer if optimizer is not None else Adam(lr=learning_rate)
     rng = np.random.default_rng(seed + 1)
     history = {"loss": [], "train_accuracy": [], "lr": [], "seconds": []}
     if has_val:
