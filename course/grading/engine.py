@@ -153,8 +153,12 @@ def _failed(job, why):
 
 # --- executors: each yields answers as they complete ------------------------------------------------
 def _run_inline(jobs, template, preload):
-    for job in jobs:
-        yield grade_one(job, template)
+    from course.grading.worker import release_prepared_kernel
+    try:
+        for job in jobs:
+            yield grade_one(job, template)
+    finally:
+        release_prepared_kernel()
 
 
 def _run_pool(jobs, template, preload, workers):

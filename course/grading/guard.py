@@ -31,6 +31,13 @@ from course.grading import guard_kernel
 from course.grading.sandbox import Limits, SandboxKernelManager
 
 GUARD_SOURCE = inspect.getsource(guard_kernel._install)
+
+
+def install_code(preimports):
+    """Kernel code that installs the guard unless it is there already. It must run after the kernel
+    has fully started (its snapshot includes the running kernel's attributes), before student code."""
+    return (GUARD_SOURCE + "\nif '__course_guard__' not in __import__('sys').modules:\n"
+            f"    _install({list(preimports)!r})\ndel _install\n")
 SIGNALS = {9: "SIGKILL", 24: "SIGXCPU", 25: "SIGXFSZ", 11: "SIGSEGV", 6: "SIGABRT", 15: "SIGTERM"}
 
 
@@ -314,7 +321,7 @@ class GuardedExecute(Execute):
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 stats["kernel_seconds"] = time.monotonic() - t_kernel
                 self._install_execute_wrapper()
-                self.hidden(GUARD_SOURCE + f"\n_install({preimports!r})\ndel _install\n", timeout=60)
+                self.hidden(install_code(preimports), timeout=60)
                 for index, cell in enumerate(self.nb.cells):
                     if cell.cell_type != "code" or not cell.source.strip():
                         continue

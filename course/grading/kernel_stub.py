@@ -17,6 +17,10 @@ def main():
     argv = sys.argv[sys.argv.index("--") + 1:]
     with open(request_path) as f:
         req = json.load(f)
+    try:  # read once; nothing of it stays on disk
+        os.unlink(request_path)
+    except OSError:
+        pass
     req["argv"] = argv
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(sock_path)

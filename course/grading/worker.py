@@ -132,10 +132,10 @@ def grade_one(job, gradebook=None):
               "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": "", "host": os.uname().nodename}
     fast = scratch_base()
     scratch = Path(tempfile.mkdtemp(prefix="course-grade-", dir=fast))
-    work = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=fast))
+    # the kernel started after the previous submission (already booted), or one started now
+    work, box, km = _take_kernel(job)
     try:
         os.chmod(scratch, 0o700)
-        os.chmod(work, 0o700)
         folder = scratch / "submitted" / student / asg
         folder.mkdir(parents=True)
         _write_tree(folder, job["files"])
@@ -151,16 +151,10 @@ def grade_one(job, gradebook=None):
         _PREPARED.add(db_url)
         answer["error"] = submission_problem(folder)
         if not answer["error"]:
-            limits = Limits(**job.get("limits", {}))
             stats = {}
-            GuardedExecute.limits, GuardedExecute.workdir, GuardedExecute.stats = limits, work, stats
-            isolate = bool(job.get("isolate", True)) and not isolation_available()
-            box = Sandbox(work, limits, isolate=isolate, hide=list(job.get("hide", [])))
-            box.preload = tuple(job.get("preload", ()))
-            use_sandbox(box)
-            # Start the kernel now: it boots while nbgrader does its bookkeeping and sanitizing.
-            km = _prestart_kernel(work)
-            GuardedExecute.prestarted = km
+            GuardedExecute.limits, GuardedExecute.workdir, GuardedExecute.stats = box.limits, work, stats
+            use_sandbox(box)  # for any further kernel (an assignment with several notebooks)
+            GuardedExecute.prestarted, km = km, None
             from nbconvert.preprocessors import ClearMetadataPreprocessor
             from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                                 SaveAutoGrades)
@@ -196,18 +190,83 @@ def grade_one(job, gradebook=None):
     finally:
         _PREPARED.discard(f"sqlite:///{scratch / 'gradebook.db'}")
         _stop_kernel(GuardedExecute_prestarted())
+        _stop_kernel(km)
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
-        for leftover in (work.parent / (work.name + ".request.json"),):
-            try:
-                leftover.unlink()
-            except FileNotFoundError:
-                pass
+        _remove_workdir(work)
+        _prepare_next(job)  # the next submission's kernel boots while this answer travels
         answer["seconds"] = time.perf_counter() - start
     return answer
 
 
-def _prestart_kernel(work):
+_next = {}  # this process's kernel started for the next submission: {"key", "work", "box", "km"}
+
+
+def _sandbox_key(job):
+    import json
+    return json.dumps([job.get("limits", {}), bool(job.get("isolate", True)), list(job.get("hide", [])),
+                       list(job.get("preload", ()))], sort_keys=True, default=str)
+
+
+def _new_kernel(job):
+    """A fresh private working directory and a kernel starting in it, sandboxed for ``job``."""
+    work = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=scratch_base()))
+    os.chmod(work, 0o700)
+    limits = Limits(**job.get("limits", {}))
+    isolate = bool(job.get("isolate", True)) and not isolation_available()
+    box = Sandbox(work, limits, isolate=isolate, hide=list(job.get("hide", [])))
+    box.preload = tuple(job.get("preload", ()))
+    use_sandbox(box)
+    return work, box, _prestart_kernel(work, box.preload)
+
+
+def _take_kernel(job):
+    prepared = _next.pop("kernel", None)
+    if prepared is not None:
+        key, work, box, km = prepared
+        if key == _sandbox_key(job) and km is not None and _alive(km):
+            return work, box, km
+        _stop_kernel(km)
+        _remove_workdir(work)
+    return _new_kernel(job)
+
+
+def _prepare_next(job):
+    try:
+        work, box, km = _new_kernel(job)
+        _next["kernel"] = (_sandbox_key(job), work, box, km)
+    except Exception:  # noqa: BLE001 - the next submission starts its own
+        pass
+
+
+def release_prepared_kernel():
+    """Stop the kernel kept for a next submission (when this process has no more to grade)."""
+    prepared = _next.pop("kernel", None)
+    if prepared is not None:
+        _stop_kernel(prepared[3])
+        _remove_workdir(prepared[1])
+
+
+def _alive(km):
+    from jupyter_core.utils import run_sync
+    try:
+        return bool(run_sync(km.is_alive)())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _remove_workdir(work):
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        (work.parent / (work.name + ".request.json")).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _prestart_kernel(work, preimports=()):
+    """Start the submission's kernel now: it boots while nbgrader sanitizes the notebook.
+
+    (The guard is installed by the first request, not at start-up: its snapshot must see the
+    kernel fully started.)"""
     from jupyter_core.utils import run_sync
 
     from course.grading.sandbox import SandboxKernelManager
@@ -238,8 +297,15 @@ def _stop_kernel(km):
         pass
 
 
+import atexit  # noqa: E402
+
+atexit.register(release_prepared_kernel)
+
+
 def warm_up(preload=()):
     """Import what grading needs and start this process's kernel zygote (pool initializer)."""
+    from multiprocessing import util
+    util.Finalize(None, release_prepared_kernel, exitpriority=100)  # pool workers skip atexit
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters.autograde  # noqa: F401
     import nbgrader.converters.generate_feedback  # noqa: F401

@@ -102,7 +102,6 @@ def _kernel(req, fds):
     code = 1
     try:
         os.setsid()
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         # The kernel's own stdio never reaches the grader's terminal: /dev/null, and a log file
         # in its working directory for start-up failures.
         null = os.open(os.devnull, os.O_RDWR)
@@ -129,6 +128,8 @@ def _kernel(req, fds):
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+        # after the uid switch: Linux clears the parent-death signal when credentials change
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         prctl(PR_SET_NO_NEW_PRIVS, 1)
         for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP, signal.SIGPIPE, signal.SIGUSR1):
             signal.signal(sig, signal.SIG_DFL)
