@@ -24,6 +24,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -159,9 +160,13 @@ def _keeper(conn):
     msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 8)
     req = json.loads(msg.decode())
     os.setsid()
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     uid = req.get("uid")
     cwd = req["cwd"]
+    # The kernel's directory is removed when the keeper ends, even if the grading worker (and so the
+    # zygote) dies: a handle on its parent, taken before the mount namespace hides it.
+    parent = os.open(os.path.dirname(cwd) or "/", os.O_PATH | os.O_DIRECTORY)
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if uid is not None and os.getuid() == 0:
         for path in req.get("chown", []):
             os.chown(path, uid, uid)
@@ -181,6 +186,22 @@ def _keeper(conn):
         open(log, "a").close()
         os.chown(log, uid, uid)
     _send(conn, {"pid": pid})
+    try:
+        _watch(conn, pid, req)
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            shutil.rmtree(os.path.basename(cwd), dir_fd=parent, ignore_errors=True)
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+        os._exit(0)
+
+
+def _watch(conn, pid, req):
+    """Until the stub goes away (kill the kernel) or the kernel ends (report its status)."""
     while True:
         ready, _, _ = select.select([conn], [], [], 0.02)
         if ready:
@@ -194,7 +215,7 @@ def _keeper(conn):
                 except ProcessLookupError:
                     pass
                 os.waitpid(pid, 0)
-                os._exit(0)
+                return
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             if os.WIFSIGNALED(status):
@@ -210,7 +231,7 @@ def _keeper(conn):
                 _send(conn, {"status": code})
             except OSError:
                 pass
-            os._exit(0)
+            return
 
 
 def preload(modules):
