@@ -122,11 +122,13 @@ class Sandbox:
             if prefix.is_relative_to(COURSE_ROOT):
                 keep_root.append(str(prefix))
             mask = [{"path": str(COURSE_ROOT), "keep": keep_root}]
+            # A course checked out under /tmp (CI clones often are) must stay reachable through
+            # the masks of the temporary folders: those keep what the course mask kept.
+            keep_everywhere = [str(Path(work).resolve()), str(prefix)] + keep_root
             for p in (tempfile.gettempdir(), "/tmp", "/dev/shm", "/run", "/var/tmp"):
                 p = str(Path(p).resolve())
                 if p not in [m["path"] for m in mask]:
-                    mask.append({"path": p, "keep": [k for k in [str(Path(work).resolve())] + data
-                                                     if Path(k).is_relative_to(p)]})
+                    mask.append({"path": p, "keep": sorted({k for k in keep_everywhere if Path(k).is_relative_to(p)})})
             mask += _unreachable_ancestors()
             for p in self.hide:
                 mask.append({"path": str(p)})
