@@ -39,8 +39,11 @@ def reasons(results, limit=6):
         if not (r.error or lost):
             continue
         lines.append(f"{r.student}:")
-        if r.error:
+        if r.error:  # nothing ran: the per-cell lines would only repeat it
             lines.append(f"  whole submission: {r.error}")
+            continue
+        for cell, message in r.cell_errors[:limit]:
+            lines.append(f"  your cell {cell}: {message}")
         for c in lost[:limit]:
             lines.append(f"  {c.grade_id} ({_fmt(c.score)}/{_fmt(c.max_score)}): {c.message}")
         if len(lost) > limit:

@@ -3,7 +3,7 @@ import pytest
 from conftest import ROOT
 
 from course.grading import grade_assignment
-from course.report import summary_table, write_csv
+from course.report import reasons, summary_table, write_csv
 from course.submissions import demo_class
 
 ASG = "01_activations"
@@ -50,6 +50,17 @@ def test_infinite_loop_loses_only_its_function(demo_results):
     lost = [c for c in res.cells if c.score < c.max_score]
     assert lost and res.score > 0
     assert all(c.grade_id == "test_softmax_jacobian" for c in lost), [(c.grade_id, c.message) for c in lost]
+    assert res.cell_errors == [("softmax_jacobian", "interrupted: it ran longer than the time limit per cell")]
+
+
+@pytest.mark.slow
+def test_the_cause_of_a_failure_is_named(demo_results):
+    _, _, r = demo_results
+    assert r["dave_raises"].cell_errors == [("sigmoid", "RuntimeError: my code is broken here")]
+    assert r["alice_reference"].cell_errors == [] and r["bob_untouched"].cell_errors == []
+    why = reasons(list(r.values()))
+    assert "your cell sigmoid: RuntimeError" in why
+    assert why.count("not valid JSON") == 1  # a broken file is one reason, not one per cell
 
 
 @pytest.mark.slow

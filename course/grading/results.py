@@ -29,6 +29,7 @@ class SubmissionResult:
     seconds: float = 0.0
     cell_seconds: float = 0.0  # of which the kernel spent executing the notebook's cells
     problems: list = field(default_factory=list)  # failed integrity checks: (grade_id, [what changed])
+    cell_errors: list = field(default_factory=list)  # (cell, message) of the student's own cells that failed
 
     @property
     def score(self):
@@ -63,6 +64,27 @@ def cell_messages(notebook_path):
     return messages
 
 
+def own_cell_errors(notebook_path):
+    """(grade_id, first error) of the solution cells that raised.
+
+    A test usually fails because something above it did: these say what (a timeout, an
+    exception in the student's own cell).
+    """
+    try:
+        nb = nbformat.read(str(notebook_path), as_version=4)
+    except Exception:
+        return []
+    errors = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        message = first_error(cell) if cell.cell_type == "code" and meta.get("solution") else ""
+        if message.startswith("KeyboardInterrupt"):
+            message = "interrupted: it ran longer than the time limit per cell"
+        if message:
+            errors.append((meta.get("grade_id", "?"), message))
+    return errors
+
+
 def read_results(db_url, course_id, assignment, student, autograded_dir, seconds=0.0, error="", gb=None):
     """Build a SubmissionResult from the gradebook (scores) and the autograded notebook (messages).
 
@@ -72,20 +94,21 @@ def read_results(db_url, course_id, assignment, student, autograded_dir, seconds
     if gb is None:
         with Gradebook(db_url, course_id) as opened:
             return read_results(db_url, course_id, assignment, student, autograded_dir, seconds, error, opened)
-    if True:
-        asg = gb.find_assignment(assignment)
-        result = SubmissionResult(student, assignment, max_score=asg.max_score, seconds=seconds, error=error)
-        for notebook in asg.notebooks:
-            messages = cell_messages(Path(autograded_dir) / f"{notebook.name}.ipynb")
-            for cell in notebook.grade_cells:
-                try:
-                    grade = gb.find_grade(cell.name, notebook.name, assignment, student)
-                    score = grade.score if grade.score is not None else 0.0
-                except MissingEntry:
-                    score = 0.0
-                    messages.setdefault(cell.name, error or "not graded")
-                message = messages.get(cell.name, "") if score < cell.max_score else ""
-                if score < cell.max_score and not message:
-                    message = error or "cell missing or not run"
-                result.cells.append(CellResult(cell.name, notebook.name, float(score), float(cell.max_score), message))
+    asg = gb.find_assignment(assignment)
+    result = SubmissionResult(student, assignment, max_score=asg.max_score, seconds=seconds, error=error)
+    for notebook in asg.notebooks:
+        path = Path(autograded_dir) / f"{notebook.name}.ipynb"
+        messages = cell_messages(path)
+        result.cell_errors += own_cell_errors(path)
+        for cell in notebook.grade_cells:
+            try:
+                grade = gb.find_grade(cell.name, notebook.name, assignment, student)
+                score = grade.score if grade.score is not None else 0.0
+            except MissingEntry:
+                score = 0.0
+                messages.setdefault(cell.name, error or "not graded")
+            message = messages.get(cell.name, "") if score < cell.max_score else ""
+            if score < cell.max_score and not message:
+                message = error or "cell missing or not run"
+            result.cells.append(CellResult(cell.name, notebook.name, float(score), float(cell.max_score), message))
     return result
