@@ -25,7 +25,8 @@ def summary_table(results, width=12):
     for r in results:
         scores = r.by_problem()
         row = [r.student[:20].ljust(20)] + [_fmt(scores.get(gid, 0)).rjust(width) for gid, _ in columns]
-        status = "error" if r.error else ("full marks" if r.score == r.max_score else "ok")
+        status = ("error" if r.error else "full marks" if r.score == r.max_score
+                  else "partial" if r.score > 0 else "no points")
         row += [f"{_fmt(r.score)}/{_fmt(r.max_score)}".rjust(11), " " + status]
         lines.append(" ".join(row))
     return "\n".join(lines)
