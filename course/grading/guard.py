@@ -160,6 +160,7 @@ class GuardedExecute(Execute):
     workdir = None
     stats = None  # dict the worker reads back: seconds spent executing cells, problems seen
     prestarted = None  # a SandboxKernelManager whose kernel is already starting (used once)
+    after_kernel = None  # called once after the kernel has been shut down (boots the next one early)
 
     # --- helpers --------------------------------------------------------------------------------
     async def _hidden(self, code, expression=None, timeout=None):
@@ -392,6 +393,12 @@ class GuardedExecute(Execute):
             stopped = stopped or f"the kernel could not start: {str(err).strip()[:300]}"
         finally:
             self.timeout = cell_timeout
+            after, GuardedExecute.after_kernel = GuardedExecute.after_kernel, None
+            if after is not None:  # this notebook's kernel is gone: start the next submission's now
+                try:
+                    after()
+                except Exception:  # noqa: BLE001 - the next submission starts its own
+                    pass
         # Safety net: a graded cell that did not run to completion under the grader's eyes must not
         # keep nbgrader's default of full marks for a cell without an error.
         for index, cell in enumerate(self.nb.cells):

@@ -262,6 +262,10 @@ class SandboxKernelManager(AsyncKernelManager):
         kw["env"] = {"PATH": os.environ.get("PATH", "")}
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # the stub dies at once when killed: poll every 10 ms, not jupyter_client's 100 ms
+        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
+
     def cleanup_request(self):
         try:
             self._request_path.unlink()

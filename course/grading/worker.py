@@ -155,6 +155,10 @@ def grade_one(job, gradebook=None):
             GuardedExecute.limits, GuardedExecute.workdir, GuardedExecute.stats = box.limits, work, stats
             use_sandbox(box)  # for any further kernel (an assignment with several notebooks)
             GuardedExecute.prestarted, km = km, None
+            if sum(1 for k in job["files"] if k.endswith(".ipynb") and "/" not in k) == 1:
+                # one notebook: once its kernel is shut down, no kernel of this submission remains,
+                # so the next submission's kernel can boot during nbgrader's bookkeeping
+                GuardedExecute.after_kernel = lambda: _prepare_next(job)
             from nbconvert.preprocessors import ClearMetadataPreprocessor
             from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                                 SaveAutoGrades)
@@ -189,6 +193,7 @@ def grade_one(job, gradebook=None):
         answer["traceback"] = traceback.format_exc()[-3000:]
     finally:
         _PREPARED.discard(f"sqlite:///{scratch / 'gradebook.db'}")
+        GuardedExecute.after_kernel = None
         _stop_kernel(GuardedExecute_prestarted())
         _stop_kernel(km)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -231,6 +236,8 @@ def _take_kernel(job):
 
 
 def _prepare_next(job):
+    if "kernel" in _next:  # already started (right after this submission's kernel was shut down)
+        return
     try:
         work, box, km = _new_kernel(job)
         _next["kernel"] = (_sandbox_key(job), work, box, km)
