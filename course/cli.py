@@ -53,10 +53,8 @@ def _print_results(assignment, results, csv_path):
 
 
 def _progress(total):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        return None, lambda r: None
+    from tqdm.auto import tqdm
+
     bar = tqdm(total=total, desc="grading", unit="submission")
     return bar, lambda r: bar.update(1)
 
@@ -77,8 +75,7 @@ def cmd_grade(args):
                                feedback=not args.no_feedback, progress=tick, workers=args.workers,
                                executor=args.executor, scheduler=args.scheduler, limits=limits,
                                isolate=not args.no_isolation)
-    if bar is not None:
-        bar.close()
+    bar.close()
     print(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s")
     _print_results(args.assignment, results, args.csv or COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv")
     return 0
@@ -100,8 +97,7 @@ def cmd_demo(args):
     start = time.perf_counter()
     results = grade_assignment(args.assignment, students=list(cases), timeout=args.timeout, progress=tick,
                                workers=args.workers)
-    if bar is not None:
-        bar.close()
+    bar.close()
     print(f"graded {len(results)} submissions in {time.perf_counter() - start:.1f} s")
     _print_results(args.assignment, results, COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv")
     return 0

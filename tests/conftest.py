@@ -3,7 +3,6 @@ import os
 import sys
 from pathlib import Path
 
-import pytest  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
@@ -20,10 +19,3 @@ def assignments():
 
     return existing_assignments(ROOT)
 
-
-@pytest.fixture
-def scratch_course(tmp_path):
-    """A throw-away course directory that shares source/ and release/ with the real one."""
-    from course.check import scratch_course as make
-
-    return make(tmp_path, ROOT)
