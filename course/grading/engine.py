@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from course.build import generate_release
+from course.grading import nbgrader_speedups
 from course.grading.results import SubmissionResult, read_results
 from course.grading.sandbox import Limits
 from course.grading.worker import grade_one, warm_up
@@ -29,17 +30,7 @@ from course.paths import COURSE_ROOT, CourseError, check_assignment
 DEFAULT_TIMEOUT = 120  # seconds per cell
 
 
-def _cache_alembic_head():
-    """nbgrader runs ``alembic heads`` in a subprocess for every new gradebook (about 1 s, much more
-    on a busy machine); the answer is a constant of the installed nbgrader, so ask once."""
-    import functools
-
-    import nbgrader.api as nbapi
-    if not hasattr(nbapi.get_alembic_version, "cache_info"):
-        nbapi.get_alembic_version = functools.lru_cache(maxsize=1)(nbapi.get_alembic_version)
-
-
-_cache_alembic_head()
+nbgrader_speedups.install()  # the alembic head asked once, not once per gradebook
 
 
 @contextmanager
@@ -281,6 +272,7 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
                                   seconds=answer.get("seconds", 0.0), error=answer.get("error", ""), gb=gb)
             result.cell_seconds = answer.get("cell_seconds", 0.0)
             result.problems = answer.get("problems", [])
+            result.timings = answer.get("timings") or {}
             results[student] = result
             if progress:
                 progress(result)

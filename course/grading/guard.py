@@ -17,6 +17,7 @@
     ``guard_kernel.py``); a failed check is an error output on that test cell.
 """
 import ast
+import functools
 import inspect
 import json
 import secrets
@@ -35,18 +36,32 @@ GUARD_SOURCE = inspect.getsource(guard_kernel._install)
 
 def install_code(preimports):
     """Kernel code that installs the guard unless it is there already. It must run after the kernel
-    has fully started (its snapshot includes the running kernel's attributes), before student code."""
-    return (GUARD_SOURCE + "\nif '__course_guard__' not in __import__('sys').modules:\n"
+    has fully started (its snapshot includes the running kernel's attributes), before student code.
+
+    The code travels as one string literal passed to ``exec``: IPython tokenizes every cell it
+    runs several times over, which for the guard's 14 KB took longer than installing it."""
+    code = (GUARD_SOURCE + "\nif '__course_guard__' not in __import__('sys').modules:\n"
             f"    _install({list(preimports)!r})\ndel _install\n")
+    return f"exec({code!r})"
 SIGNALS = {9: "SIGKILL", 24: "SIGXCPU", 25: "SIGXFSZ", 11: "SIGSEGV", 6: "SIGABRT", 15: "SIGTERM"}
 
 
-def top_level_names(source):
-    """Names bound at the top level of a cell (not inside functions); empty set if unparsable."""
+@functools.lru_cache(maxsize=4096)
+def _parse(source):
+    """The cell's syntax tree, or None if it does not parse. The same instructor cells come back
+    with every submission, so each is parsed once (callers must not modify the tree)."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError:
-        return set()
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def top_level_names(source):
+    """Names bound at the top level of a cell (not inside functions); empty if unparsable."""
+    tree = _parse(source)
+    if tree is None:
+        return frozenset()
     names = set()
 
     def visit(nodes):
@@ -65,14 +80,13 @@ def top_level_names(source):
                     if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                         names.add(sub.id)
     visit(tree.body)
-    return names
+    return frozenset(names)
 
 
 def imported_modules(source):
     """Absolute module names imported by a cell (for preloading)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _parse(source)
+    if tree is None:
         return []
     found = []
     for node in ast.walk(tree):
@@ -88,6 +102,19 @@ def _offset(lines, lineno, col):
     return sum(len(x) for x in lines[: lineno - 1]) + len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _last_expression(source):
+    """(start, end) character offsets of the cell's final expression statement, or None."""
+    tree = _parse(source)
+    if tree is None or not tree.body:
+        return None
+    last = tree.body[-1]
+    if isinstance(last, ast.Expr) and last.end_lineno is not None:
+        lines = source.splitlines(keepends=True)
+        return _offset(lines, last.lineno, last.col_offset), _offset(lines, last.end_lineno, last.end_col_offset)
+    return None
+
+
 def with_epilogue(source, fn, *args):
     """``source`` whose last statement is followed by (or, for an expression, wrapped in) ``fn(*args)``.
 
@@ -95,30 +122,23 @@ def with_epilogue(source, fn, *args):
     cell displays (nbgrader reads a final number as partial credit) is unchanged, and line
     numbers in tracebacks stay the same.
     """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _parse(source)
+    if tree is None or not tree.body:
         return source  # a syntax error fails the cell anyway
-    if not tree.body:
-        return source
     head = ", ".join(repr(a) for a in args)
-    last = tree.body[-1]
-    if isinstance(last, ast.Expr) and last.end_lineno is not None:
-        lines = source.splitlines(keepends=True)
-        start = _offset(lines, last.lineno, last.col_offset)
-        end = _offset(lines, last.end_lineno, last.end_col_offset)
+    span = _last_expression(source)
+    if span is not None:
+        start, end = span
         return source[:start] + f"{fn}({head}, (" + source[start:end] + "))" + source[end:]
     sep = "" if source.endswith("\n") else "\n"
     return source + sep + f"{fn}({head})\n"
 
 
+@functools.lru_cache(maxsize=4096)
 def python_source(source):
     """The cell as plain Python: IPython syntax (magics, ``!cmd``) translated the way IPython does."""
-    try:
-        ast.parse(source)
+    if _parse(source) is not None:
         return source
-    except SyntaxError:
-        pass
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         translated = TransformerManager().transform_cell(source)
@@ -128,22 +148,29 @@ def python_source(source):
         return source
 
 
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+             ast.AsyncFunctionDef, ast.ClassDef) + ((ast.Match,) if hasattr(ast, "Match") else ()) + \
+    ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
+def starts_simple(source):
+    """Whether ``call; `` can be put in front of the cell's first line: that line is blank or a
+    comment, or the first statement is a simple one starting at line 1, column 0."""
+    tree = _parse(source)
+    if tree is None or not tree.body:
+        return False
+    line = source.split("\n", 1)[0].strip()
+    if not line or line.startswith("#"):
+        return True
+    first = tree.body[0]
+    return not (isinstance(first, _COMPOUND) or first.lineno != 1 or first.col_offset != 0
+                or getattr(first, "decorator_list", None))
+
+
 def with_prologue(source, call):
     """``call; `` put in front of the cell's first line when that keeps it valid (the first statement
     is a simple one starting the cell), else None. Line numbers stay the same."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    if not tree.body:
-        return None
-    first = tree.body[0]
-    compound = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
-                ast.AsyncFunctionDef, ast.ClassDef) + ((ast.Match,) if hasattr(ast, "Match") else ()) + \
-        ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
-    if isinstance(first, compound) or first.lineno != 1 or first.col_offset != 0 or getattr(first, "decorator_list", None):
-        return None
-    return f"{call}; " + source
+    return f"{call}; " + source if starts_simple(source) else None
 
 
 class GuardedExecute(Execute):
@@ -340,17 +367,16 @@ class GuardedExecute(Execute):
                         # What is sent: [restore();] instructor code [wrapped in reached(...)/recorded(...)];
                         # the verdict of the check comes back with the reply (user_expressions).
                         source = python_source(original)
+                        prefixable = locked and starts_simple(source)  # decided before the epilogue
                         if graded:
                             # names the test binds itself may change; every other instructor name may not
                             source = with_epilogue(source, f"{guard}.reached", nonce, sorted(top_level_names(source)))
                         elif locked:
                             source = with_epilogue(source, f"{guard}.recorded", sorted(top_level_names(source)))
-                        if locked:
-                            prologue = with_prologue(source, f"{guard}.restore()")
-                            if prologue is None:
-                                self.hidden(f"{guard}.restore()")
-                            else:
-                                source = prologue
+                        if prefixable:
+                            source = f"{guard}.restore(); " + source
+                        elif locked:
+                            self.hidden(f"{guard}.restore()")
                         self._user_expressions = {"guard": f"{guard}.report()"} if graded else None
                         self._last_reply = None
                         cell.source = source

@@ -116,11 +116,45 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
     bound = {}
     reached_nonces = set()
 
+    # Fast paths: C-level identity comparisons (map/operator.is_) that confirm nothing changed.
+    # Only when one fails does the item-by-item code below run; it alone decides what is wrong.
+    import itertools
+    import operator
+    _is, _repeat, _all, _map, _frozenset = operator.is_, itertools.repeat, all, map, frozenset
+    mod_keys = {name: (tuple(snap), tuple(snap.values()), _frozenset(mod.__dict__))
+                for name, (mod, snap) in modules.items()}
+    cls_keys = {cls: (tuple(snap), tuple(snap.values())) for cls, snap in classes.items()}
+    funcs = tuple(b[0] for b in bodies)
+    body_parts = [(operator.attrgetter(attr), tuple(b[i] for b in bodies))
+                  for i, attr in ((1, "__code__"), (2, "__defaults__"), (3, "__kwdefaults__"))]
+
+    def values_same(d, keys, values):
+        """Every ``d[k]`` is (identically) ``values[i]``."""
+        return _all(_map(_is, _map(d.get, keys, _repeat(MISSING)), values))
+
+    def module_intact(name, mod, with_keys):
+        keys, values, keyset = mod_keys[name]
+        d = mod.__dict__
+        return values_same(d, keys, values) and (not with_keys or d.keys() == keyset)
+
+    def bodies_intact():
+        return _all(_all(_map(_is, _map(get, funcs), parts)) for get, parts in body_parts)
+
+    def class_intact(cls):
+        keys, values = cls_keys[cls]
+        d = cls.__dict__
+        return _len(d) == _len(keys) and values_same(d, keys, values)
+
+    def instance_intact(d, snap):
+        return _all(_map(_is, _map(snap.get, d, _repeat(MISSING)), d.values()))
+
     def _problems(exclude):
         bad = []
         for name, (mod, snap) in modules.items():
             if sys.modules.get(name) is not mod:
                 bad.append(f"sys.modules[{name!r}] was replaced")
+            if module_intact(name, mod, name == "builtins"):
+                continue
             d = mod.__dict__
             for k, v in snap.items():
                 if not same(d.get(k, MISSING), v):
@@ -130,7 +164,7 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
                 extra = [k for k in d if k not in snap]
                 if extra:
                     bad.append(f"builtins.{extra[0]} was added")
-        for f, c, d, k in bodies:
+        for f, c, d, k in (() if bodies_intact() else bodies):
             if f.__code__ is not c or f.__defaults__ is not d or f.__kwdefaults__ is not k:
                 bad.append(f"the code of {f.__module__}.{f.__qualname__} was changed")
                 break
@@ -142,11 +176,15 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
         if _gettrace() is not None or _getprofile() is not None:
             bad.append("a trace or profile function was installed")
         for cls, snap in classes.items():
+            if class_intact(cls):
+                continue
             d = cls.__dict__
             if _len(d) != _len(snap) or any(not same(d.get(k, MISSING), v) for k, v in snap.items()):
                 bad.append(f"class {cls.__name__} was changed")
         for obj, snap in instances:
             d = obj.__dict__
+            if instance_intact(d, snap):
+                continue
             for k, v in d.items():
                 old = snap.get(k, MISSING)
                 if not same(old, v) and (code(v) or code(old)):
@@ -186,6 +224,8 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
         for name, (mod, snap) in modules.items():
             if sys.modules.get(name) is not mod:
                 sys.modules[name] = mod
+            if module_intact(name, mod, True):
+                continue
             d = mod.__dict__
             for k, v in snap.items():
                 if not same(d.get(k, MISSING), v):
@@ -197,7 +237,7 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
                 for k in [k for k, v in d.items() if k not in snap and not k.startswith("__")
                           and _callable(v) and not _isinstance(v, _ModuleType)]:
                     del d[k]
-        for f, c, d, k in bodies:
+        for f, c, d, k in (() if bodies_intact() else bodies):
             if f.__code__ is not c or f.__defaults__ is not d or f.__kwdefaults__ is not k:
                 f.__code__, f.__defaults__, f.__kwdefaults__ = c, d, k
         for n, v in sys_attrs.items():
@@ -206,6 +246,8 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
         sys.meta_path[:] = meta_path
         sys.path_hooks[:] = path_hooks
         for cls, snap in classes.items():
+            if class_intact(cls):
+                continue
             d = cls.__dict__
             for k in [k for k in d if k not in snap]:
                 try:
@@ -220,6 +262,8 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
                         pass
         for obj, snap in instances:
             d = obj.__dict__
+            if instance_intact(d, snap):
+                continue
             for k in _list(d):
                 old = snap.get(k, MISSING)
                 v = d[k]

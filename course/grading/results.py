@@ -30,6 +30,7 @@ class SubmissionResult:
     cell_seconds: float = 0.0  # of which the kernel spent executing the notebook's cells
     problems: list = field(default_factory=list)  # failed integrity checks: (grade_id, [what changed])
     cell_errors: list = field(default_factory=list)  # (cell, message) of the student's own cells that failed
+    timings: dict = field(default_factory=dict)  # where the grader's time went (seconds), for benchmarks
 
     @property
     def score(self):

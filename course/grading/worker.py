@@ -9,6 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
+from course.grading import nbgrader_speedups
 from course.grading.sandbox import Limits, Sandbox, isolation_available, use_sandbox
 
 _ANSWER_FILES_LIMIT = 50 * 1024 * 1024  # bytes of autograded/feedback files sent back
@@ -38,24 +39,27 @@ def _read_tree(base):
     return out
 
 
-_PREPARED = set()  # URLs of scratch gradebooks copied from a complete template
+_gradebooks = {}  # thread id -> this thread's scratch gradebook (one path, so one SQLAlchemy engine)
 
 
-def _skip_schema_checks():
-    """nbgrader's Gradebook runs ``create_all`` (one query per table) every time it opens the
-    database, several times per submission; a scratch copy of the template has every table."""
-    import nbgrader.api as nbapi
-    metadata = nbapi.Base.metadata
-    if getattr(metadata, "_course_patched", False):
-        return
-    create_all = metadata.create_all
+def _scratch_gradebook():
+    """The path of this thread's scratch gradebook, in a private folder made once."""
+    import threading
+    key = threading.get_ident()
+    path = _gradebooks.get(key)
+    if path is None or not path.parent.is_dir():
+        folder = Path(tempfile.mkdtemp(prefix="course-gradebook-", dir=scratch_base()))
+        os.chmod(folder, 0o700)
+        path = _gradebooks[key] = folder / "gradebook.db"
+        nbgrader_speedups.register_scratch_gradebook(f"sqlite:///{path}")
+    return path
 
-    def create_all_unless_prepared(bind=None, tables=None, checkfirst=True):
-        if bind is not None and str(getattr(bind, "url", "")) in _PREPARED:
-            return None
-        return create_all(bind=bind, tables=tables, checkfirst=checkfirst)
-    metadata.create_all = create_all_unless_prepared
-    metadata._course_patched = True
+
+def remove_scratch_gradebooks():
+    for path in list(_gradebooks.values()):
+        nbgrader_speedups.forget_scratch_gradebook(f"sqlite:///{path}")
+        shutil.rmtree(path.parent, ignore_errors=True)
+    _gradebooks.clear()
 
 
 def scratch_base():
@@ -126,7 +130,7 @@ def grade_one(job, gradebook=None):
     from course.grading.guard import GuardedExecute
     from course.nbgrader_api import make_api
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     asg, student = job["assignment"], job["student"]
     answer = {"student": student, "error": "", "rows": None, "autograded": {}, "feedback": {},
               "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": "", "host": os.uname().nodename}
@@ -144,11 +148,11 @@ def grade_one(job, gradebook=None):
         # the kernel's working directory: the submission's and the assignment's data files, no notebook
         _write_tree(work, {k: v for k, v in job["files"].items() if not k.endswith(".ipynb")})
         _write_tree(work, job.get("source_files", {}))
-        db = scratch / "gradebook.db"
-        db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
+        db = _scratch_gradebook()
         db_url = f"sqlite:///{db}"
-        _skip_schema_checks()
-        _PREPARED.add(db_url)
+        nbgrader_speedups.install()
+        nbgrader_speedups.close_connections(db_url)
+        db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
         answer["error"] = submission_problem(folder)
         if not answer["error"]:
             stats = {}
@@ -169,6 +173,9 @@ def grade_one(job, gradebook=None):
                 "Execute": {"timeout": int(job["timeout"])},
                 "ExecutePreprocessor": {"timeout": int(job["timeout"])},
                 "Autograde": {"autograde_preprocessors": pipeline},
+                # nbconvert validates the whole notebook after every preprocessor (a dozen times per
+                # submission); its own option validates it once, after the last one
+                "Exporter": {"optimistic_validation": True},
             })
             t_autograde = time.perf_counter()
             outcome = api.autograde(asg, student, force=True, create=True)
@@ -192,7 +199,6 @@ def grade_one(job, gradebook=None):
         answer["error"] = f"the grader failed on this submission: {type(err).__name__}: {err}"[:500]
         answer["traceback"] = traceback.format_exc()[-3000:]
     finally:
-        _PREPARED.discard(f"sqlite:///{scratch / 'gradebook.db'}")
         GuardedExecute.after_kernel = None
         _stop_kernel(GuardedExecute_prestarted())
         _stop_kernel(km)
@@ -200,6 +206,7 @@ def grade_one(job, gradebook=None):
         _remove_workdir(work)
         _prepare_next(job)  # the next submission's kernel boots while this answer travels
         answer["seconds"] = time.perf_counter() - start
+        answer.setdefault("timings", {})["grader_cpu"] = time.process_time() - cpu_start
     return answer
 
 
@@ -307,12 +314,14 @@ def _stop_kernel(km):
 import atexit  # noqa: E402
 
 atexit.register(release_prepared_kernel)
+atexit.register(remove_scratch_gradebooks)
 
 
 def warm_up(preload=()):
     """Import what grading needs and start this process's kernel zygote (pool initializer)."""
     from multiprocessing import util
     util.Finalize(None, release_prepared_kernel, exitpriority=100)  # pool workers skip atexit
+    util.Finalize(None, remove_scratch_gradebooks, exitpriority=99)
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters.autograde  # noqa: F401
     import nbgrader.converters.generate_feedback  # noqa: F401

@@ -139,7 +139,6 @@ def _kernel(req, fds):
         random.seed()
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
-        gc.unfreeze()
         sys.argv = ["ipykernel_launcher"] + list(req["argv"])
         from ipykernel.kernelapp import IPKernelApp
         IPKernelApp.launch_instance(argv=list(req["argv"]))
@@ -234,6 +233,15 @@ def _watch(conn, pid, req):
             return
 
 
+# What an ipykernel imports while it starts (its debugger pulls in debugpy and pydevd: most of a
+# kernel's start-up time when not preloaded); listed by comparing sys.modules before and after.
+KERNEL_MODULES = ["IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
+                  "jupyter_client.session", "zmq", "tornado.ioloop", "tornado.gen", "tornado.locks", "tornado.queues",
+                  "tornado.platform.asyncio", "comm", "IPython.core.completerlib", "IPython.core.debugger",
+                  "IPython.core.logger", "IPython.core.oinspect", "IPython.extensions.storemagic",
+                  "IPython.utils.wildcard", "sqlite3", "pdb", "faulthandler", "encodings.idna"]
+
+
 def preload(modules):
     for name in modules:
         try:
@@ -244,10 +252,9 @@ def preload(modules):
 
 def serve(path, modules):
     prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # die with the grading worker
-    preload(["IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-             "jupyter_client.session", "zmq", "tornado.ioloop", "comm", *modules])
+    preload(KERNEL_MODULES + list(modules))
     gc.collect()
-    gc.freeze()  # keep the preloaded objects' pages shared after fork
+    gc.freeze()  # the kernels never scan the preloaded objects: their pages stay shared, start-up stays cheap
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     os.chmod(path, 0o600)
