@@ -345,7 +345,7 @@ class GuardedExecute(Execute):
         try:
             t_kernel = time.monotonic()
             with self.setup_kernel(**({"cwd": cwd} if cwd else {})):
-                info = self.wait_for_reply(self.kc.kernel_info())
+                info = getattr(self.kc, "ready_reply", None) or self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 stats["kernel_seconds"] = time.monotonic() - t_kernel
                 self._install_execute_wrapper()

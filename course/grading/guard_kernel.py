@@ -121,8 +121,54 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
     import itertools
     import operator
     _is, _repeat, _all, _map, _frozenset = operator.is_, itertools.repeat, all, map, frozenset
-    mod_keys = {name: (tuple(snap), tuple(snap.values()), _frozenset(mod.__dict__))
-                for name, (mod, snap) in modules.items()}
+    # Bound methods are compared with same() (ipykernel rebinds builtins.input for every request);
+    # everything else must be the very object recorded.
+    mod_keys = {}
+    for name, (mod, snap) in modules.items():
+        plain = [(k, v) for k, v in snap.items() if not _isinstance(v, _MethodType)]
+        methods = tuple((k, v) for k, v in snap.items() if _isinstance(v, _MethodType))
+        mod_keys[name] = (tuple(k for k, v in plain), tuple(v for k, v in plain), methods)
+    # the same, flattened over every module: one C-level pass when nothing changed (the usual case)
+    _dict_get = _dict.get
+    flat_dicts = tuple(mod.__dict__ for name, (mod, snap) in modules.items() for _ in mod_keys[name][0])
+    flat_keys = tuple(k for name in modules for k in mod_keys[name][0])
+    flat_values = tuple(v for name in modules for v in mod_keys[name][1])
+    flat_methods = tuple((mod.__dict__, k, v) for name, (mod, snap) in modules.items() for k, v in mod_keys[name][2])
+    module_names = tuple(modules)
+    module_objects = tuple(mod for mod, snap in modules.values())
+    module_dicts = tuple(mod.__dict__ for mod in module_objects)
+    builtins_keys = _frozenset(builtins.__dict__)
+    # Names a module has beyond its snapshot that restore() leaves alone (submodules imported
+    # later, constants): each module's full key set and those names' values as restore() last
+    # left them. Unchanged since then, restore() has nothing to do for that module.
+    known = {name: [_frozenset(mod.__dict__), ()] for name, (mod, snap) in modules.items()}
+    known_flat = [None]
+    _eq, _dict_keys = operator.eq, _dict.keys
+
+    def remember_extras(name, mod):
+        """After restore() has dealt with ``mod``: record the names it keeps beyond the snapshot."""
+        d = mod.__dict__
+        snap = modules[name][1]
+        known[name] = [_frozenset(d), tuple((k, d[k]) for k in d if k not in snap)]
+        known_flat[0] = None
+
+    def extras_intact():
+        if known_flat[0] is None:
+            items = [(modules[n][0].__dict__, k, v) for n in module_names for k, v in known[n][1]]
+            known_flat[0] = (tuple(known[n][0] for n in module_names), tuple(i[0] for i in items),
+                             tuple(i[1] for i in items), tuple(i[2] for i in items))
+        keysets, dicts, keys, values = known_flat[0]
+        return (_all(_map(_eq, _map(_dict_keys, module_dicts), keysets))
+                and _all(_map(_is, _map(_dict_get, dicts, keys, _repeat(MISSING)), values)))
+
+    def all_modules_intact(every_name=False):
+        """No module entry changed and ``sys.modules`` still holds every module; builtins has no
+        name it did not have; with ``every_name``, no module has a name restore() would remove."""
+        return (_all(_map(_is, _map(_dict_get, flat_dicts, flat_keys, _repeat(MISSING)), flat_values))
+                and _all(same(d.get(k, MISSING), v) for d, k, v in flat_methods)
+                and _all(_map(_is, _map(sys.modules.get, module_names), module_objects))
+                and builtins.__dict__.keys() == builtins_keys
+                and (not every_name or extras_intact()))
     cls_keys = {cls: (tuple(snap), tuple(snap.values())) for cls, snap in classes.items()}
     funcs = tuple(b[0] for b in bodies)
     body_parts = [(operator.attrgetter(attr), tuple(b[i] for b in bodies))
@@ -133,9 +179,14 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
         return _all(_map(_is, _map(d.get, keys, _repeat(MISSING)), values))
 
     def module_intact(name, mod, with_keys):
-        keys, values, keyset = mod_keys[name]
+        keys, values, methods = mod_keys[name]
         d = mod.__dict__
-        return values_same(d, keys, values) and (not with_keys or d.keys() == keyset)
+        if not (values_same(d, keys, values) and _all(same(d.get(k, MISSING), v) for k, v in methods)):
+            return False
+        if name == "builtins":
+            return d.keys() == builtins_keys
+        keyset, extras = known[name]
+        return not with_keys or (d.keys() == keyset and _all(d.get(k, MISSING) is v for k, v in extras))
 
     def bodies_intact():
         return _all(_all(_map(_is, _map(get, funcs), parts)) for get, parts in body_parts)
@@ -150,7 +201,7 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
 
     def _problems(exclude):
         bad = []
-        for name, (mod, snap) in modules.items():
+        for name, (mod, snap) in (() if all_modules_intact() else modules.items()):
             if sys.modules.get(name) is not mod:
                 bad.append(f"sys.modules[{name!r}] was replaced")
             if module_intact(name, mod, name == "builtins"):
@@ -221,7 +272,7 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
         _setprofile(None)
         _tsettrace(None)
         _tsetprofile(None)
-        for name, (mod, snap) in modules.items():
+        for name, (mod, snap) in (() if all_modules_intact(every_name=True) else modules.items()):
             if sys.modules.get(name) is not mod:
                 sys.modules[name] = mod
             if module_intact(name, mod, True):
@@ -237,6 +288,7 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
                 for k in [k for k, v in d.items() if k not in snap and not k.startswith("__")
                           and _callable(v) and not _isinstance(v, _ModuleType)]:
                     del d[k]
+                remember_extras(name, mod)
         for f, c, d, k in (() if bodies_intact() else bodies):
             if f.__code__ is not c or f.__defaults__ is not d or f.__kwdefaults__ is not k:
                 f.__code__, f.__defaults__, f.__kwdefaults__ = c, d, k

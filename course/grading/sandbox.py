@@ -240,8 +240,11 @@ class ReadyKernelClient(AsyncKernelClient):
     least 0.2 s of waiting. The kernel's last IOPub message for a request is its ``idle``
     status; this one stops there. It is still the same handshake: a ``kernel_info_reply`` on the
     shell channel and proof that IOPub is connected (otherwise the request is sent again).
-    It also reconnects faster to a kernel that is still starting (see ``_context_default``).
+    It also reconnects faster to a kernel that is still starting (see ``_context_default``), and
+    keeps the ``kernel_info_reply`` it got as ``ready_reply``.
     """
+
+    ready_reply = None
 
     @default("context")
     def _context_default(self):
@@ -274,6 +277,7 @@ class ReadyKernelClient(AsyncKernelClient):
                 if (msg["msg_type"] == "status" and msg["parent_header"].get("msg_id") == msg_id
                         and msg["content"].get("execution_state") == "idle"):
                     self._handle_kernel_info_reply(reply)
+                    self.ready_reply = reply  # the kernel_info_reply: no need to ask again
                     return
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
@@ -318,8 +322,8 @@ class SandboxKernelManager(AsyncKernelManager):
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
-        # the stub dies at once when killed: poll every 10 ms, not jupyter_client's 100 ms
-        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
+        # the stub dies at once when killed: poll every 2 ms, not jupyter_client's 100 ms
+        await super()._async_wait(pollinterval=min(pollinterval, 0.002))
 
     def cleanup_request(self):
         try:

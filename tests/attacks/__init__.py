@@ -188,6 +188,22 @@ KERNEL_ATTACKS = {
         import utils.activations as _ref
         reference = type("R", (), {n: staticmethod(lambda *a, **k: __wrong__(dict(z=a[0]))) for n in dir(_ref)})
     ''',
+    "numpy_internals_swap": '''
+        import sys, numpy as np
+        _numeric = sys.modules[np.isclose.__module__]  # where np.allclose finds isclose
+        _numeric.isclose = lambda a, b, *x, **k: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)
+        _numeric.__course_extra__ = _numeric.isclose  # a new name as well
+        import utils.testing as T
+        T.always_true = lambda *a, **k: True
+    ''',
+    "sys_modules_swap": '''
+        import sys, types, numpy
+        fake = types.ModuleType("numpy.testing")
+        for name in dir(numpy.testing):
+            setattr(fake, name, lambda *a, **k: None)
+        sys.modules["numpy.testing"] = fake
+        numpy.testing = fake
+    ''',
     "builtins": '''
         import builtins
         builtins.isinstance = lambda *a: True
