@@ -21,7 +21,7 @@ import nbformat
 
 from course.build import generate_release
 from course.grading import nbgrader_speedups
-from course.grading.results import SubmissionResult, read_results
+from course.grading.results import SubmissionResult, assignment_layout, read_results
 from course.grading.sandbox import Limits
 from course.grading.worker import grade_one, warm_up
 from course.nbgrader_api import make_api
@@ -101,6 +101,8 @@ def store_answer(gb, assignment, answer):
     timestamp, and for every cell the auto score, the manual-grading flag and the auto comment.
     A submission that could not be graded gets every grade set to 0, so it still has an entry.
     """
+    from nbgrader.api import Comment, Grade
+
     student = answer["student"]
     rows = answer.get("rows") or {}
     gb.update_or_create_student(student)
@@ -112,17 +114,27 @@ def store_answer(gb, assignment, answer):
     for nb in sub.notebooks:
         if nb.name in rows.get("penalties", {}):
             nb.late_submission_penalty = rows["penalties"][nb.name]
-        for g in nb.grades:
-            r = grades.get(f"{nb.name}/{g.name}")
-            if r is None or answer.get("error"):
-                g.auto_score, g.needs_manual_grade = 0.0, False
-            else:
-                g.auto_score, g.needs_manual_grade = r["auto_score"], r["needs_manual_grade"]
-        for c in nb.comments:
-            key = f"{nb.name}/{c.name}"
-            if key in comments:
-                c.auto_comment = comments[key]
+    for g, key in _cell_records(gb, Grade, sub):
+        r = grades.get(key)
+        if r is None or answer.get("error"):
+            g.auto_score, g.needs_manual_grade = 0.0, False
+        else:
+            g.auto_score, g.needs_manual_grade = r["auto_score"], r["needs_manual_grade"]
+    for c, key in _cell_records(gb, Comment, sub):
+        if key in comments:
+            c.auto_comment = comments[key]
     gb.db.commit()
+
+
+def _cell_records(gb, table, sub):
+    """(record, "notebook/grade_id") for every Grade or Comment of a submission, in one query."""
+    from nbgrader.api import BaseCell, Notebook, SubmittedNotebook
+    found = (gb.db.query(table, Notebook.name, BaseCell.name)
+             .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
+             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+             .join(BaseCell, table.cell_id == BaseCell.id)
+             .filter(SubmittedNotebook.assignment_id == sub.id))
+    return [(record, f"{notebook}/{cell}") for record, notebook, cell in found]
 
 
 def _replace_tree(folder, files):
@@ -258,6 +270,7 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
 
     results = {}
     with Gradebook(db_url, course_id) as gb:
+        layout = assignment_layout(gb, assignment)
         for answer in answers:
             student = answer["student"]
             try:
@@ -269,7 +282,8 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
             if feedback:
                 _replace_tree(root / "feedback" / student / assignment, answer.get("feedback", {}))
             result = read_results(db_url, course_id, assignment, student, root / "autograded" / student / assignment,
-                                  seconds=answer.get("seconds", 0.0), error=answer.get("error", ""), gb=gb)
+                                  seconds=answer.get("seconds", 0.0), error=answer.get("error", ""), gb=gb,
+                                  layout=layout)
             result.cell_seconds = answer.get("cell_seconds", 0.0)
             result.problems = answer.get("problems", [])
             result.timings = answer.get("timings") or {}

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 
 
 @dataclass
@@ -51,11 +51,20 @@ def first_error(cell):
     return ""
 
 
-def cell_messages(notebook_path):
-    """grade_id -> first error message, for the graded cells of an autograded notebook."""
+def _notebook(notebook):
+    """A parsed notebook (passed through), or the one read from a path; None if unreadable."""
+    if not isinstance(notebook, (str, Path)):
+        return notebook
     try:
-        nb = nbformat.read(str(notebook_path), as_version=4)
-    except Exception:
+        return nbformat.read(str(notebook), as_version=4)
+    except Exception:  # noqa: BLE001 - missing or broken: no messages
+        return None
+
+
+def cell_messages(notebook):
+    """grade_id -> first error message, for the graded cells of an autograded notebook (or its path)."""
+    nb = _notebook(notebook)
+    if nb is None:
         return {}
     messages = {}
     for cell in nb.cells:
@@ -65,15 +74,14 @@ def cell_messages(notebook_path):
     return messages
 
 
-def own_cell_errors(notebook_path):
-    """(grade_id, first error) of the solution cells that raised.
+def own_cell_errors(notebook):
+    """(grade_id, first error) of the solution cells that raised, in an autograded notebook (or its path).
 
     A test usually fails because something above it did: these say what (a timeout, an
     exception in the student's own cell).
     """
-    try:
-        nb = nbformat.read(str(notebook_path), as_version=4)
-    except Exception:
+    nb = _notebook(notebook)
+    if nb is None:
         return []
     errors = []
     for cell in nb.cells:
@@ -86,30 +94,57 @@ def own_cell_errors(notebook_path):
     return errors
 
 
-def read_results(db_url, course_id, assignment, student, autograded_dir, seconds=0.0, error="", gb=None):
+def assignment_layout(gb, assignment):
+    """The assignment as the gradebook has it: ``(max_score, [(notebook, [(grade_id, max_score)])])``.
+    It does not change while a class is graded: read it once."""
+    asg = gb.find_assignment(assignment)
+    return asg.max_score, [(nb.name, [(c.name, c.max_score) for c in nb.grade_cells]) for nb in asg.notebooks]
+
+
+def submission_scores(gb, assignment, student):
+    """{(notebook, grade_id): score} of one submission, in one query; {} if it has none."""
+    from nbgrader.api import BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+
+    asg = gb.find_assignment(assignment)
+    found = (gb.db.query(Notebook.name, BaseCell.name, Grade.score).select_from(Grade)
+             .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+             .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+             .join(BaseCell, Grade.cell_id == BaseCell.id)
+             .filter(SubmittedAssignment.assignment_id == asg.id, SubmittedAssignment.student_id == student))
+    return {(notebook, cell): score for notebook, cell, score in found}
+
+
+_NO_GRADE = object()
+
+
+def read_results(db_url, course_id, assignment, student, autograded_dir, seconds=0.0, error="", gb=None,
+                 layout=None):
     """Build a SubmissionResult from the gradebook (scores) and the autograded notebook (messages).
 
     A notebook that nbgrader could not grade has no grades in the gradebook: every graded cell
-    of the assignment then scores 0, with ``error`` as the reason. ``gb``: an open Gradebook to use.
+    of the assignment then scores 0, with ``error`` as the reason. ``gb``: an open Gradebook to
+    use; ``layout``: :func:`assignment_layout`, if already read.
     """
     if gb is None:
         with Gradebook(db_url, course_id) as opened:
-            return read_results(db_url, course_id, assignment, student, autograded_dir, seconds, error, opened)
-    asg = gb.find_assignment(assignment)
-    result = SubmissionResult(student, assignment, max_score=asg.max_score, seconds=seconds, error=error)
-    for notebook in asg.notebooks:
-        path = Path(autograded_dir) / f"{notebook.name}.ipynb"
-        messages = cell_messages(path)
-        result.cell_errors += own_cell_errors(path)
-        for cell in notebook.grade_cells:
-            try:
-                grade = gb.find_grade(cell.name, notebook.name, assignment, student)
-                score = grade.score if grade.score is not None else 0.0
-            except MissingEntry:
+            return read_results(db_url, course_id, assignment, student, autograded_dir, seconds, error, opened, layout)
+    max_score, notebooks = layout or assignment_layout(gb, assignment)
+    result = SubmissionResult(student, assignment, max_score=max_score, seconds=seconds, error=error)
+    scores = submission_scores(gb, assignment, student)
+    for notebook, cells in notebooks:
+        nb = _notebook(Path(autograded_dir) / f"{notebook}.ipynb")
+        messages = cell_messages(nb)
+        result.cell_errors += own_cell_errors(nb)
+        for name, cell_max in cells:
+            score = scores.get((notebook, name), _NO_GRADE)
+            if score is _NO_GRADE:
                 score = 0.0
-                messages.setdefault(cell.name, error or "not graded")
-            message = messages.get(cell.name, "") if score < cell.max_score else ""
-            if score < cell.max_score and not message:
+                messages.setdefault(name, error or "not graded")
+            elif score is None:
+                score = 0.0
+            message = messages.get(name, "") if score < cell_max else ""
+            if score < cell_max and not message:
                 message = error or "cell missing or not run"
-            result.cells.append(CellResult(cell.name, notebook.name, float(score), float(cell.max_score), message))
+            result.cells.append(CellResult(name, notebook, float(score), float(cell_max), message))
     return result

@@ -86,8 +86,11 @@ def submission_problem(folder):
 
 
 def read_rows(db_url, course_id, assignment, student):
-    """The autograder's records of one submission: timestamp, grades, comments, late penalties."""
-    from nbgrader.api import Gradebook, MissingEntry
+    """The autograder's records of one submission: timestamp, grades, comments, late penalties.
+
+    Read with three queries over nbgrader's own tables (walking the ORM relationships cell by
+    cell took about thirty)."""
+    from nbgrader.api import BaseCell, Comment, Gradebook, Grade, MissingEntry, Notebook, SubmittedNotebook
 
     rows = {"timestamp": None, "grades": {}, "comments": {}, "penalties": {}}
     with Gradebook(db_url, course_id) as gb:
@@ -96,13 +99,22 @@ def read_rows(db_url, course_id, assignment, student):
         except MissingEntry:
             return rows
         rows["timestamp"] = sub.timestamp
-        for nb in sub.notebooks:
-            rows["penalties"][nb.name] = nb.late_submission_penalty
-            for g in nb.grades:
-                rows["grades"][f"{nb.name}/{g.name}"] = {"auto_score": g.auto_score,
-                                                         "needs_manual_grade": bool(g.needs_manual_grade)}
-            for c in nb.comments:
-                rows["comments"][f"{nb.name}/{c.name}"] = c.auto_comment
+        notebooks = (gb.db.query(Notebook.name, SubmittedNotebook.late_submission_penalty)
+                     .join(SubmittedNotebook, SubmittedNotebook.notebook_id == Notebook.id)
+                     .filter(SubmittedNotebook.assignment_id == sub.id))
+        rows["penalties"] = {name: penalty for name, penalty in notebooks}
+        for table, columns in ((Grade, (Grade.auto_score, Grade.needs_manual_grade)), (Comment, (Comment.auto_comment,))):
+            found = (gb.db.query(Notebook.name, BaseCell.name, *columns).select_from(table)
+                     .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
+                     .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                     .join(BaseCell, table.cell_id == BaseCell.id)
+                     .filter(SubmittedNotebook.assignment_id == sub.id))
+            for notebook, cell, *values in found:
+                if table is Grade:
+                    rows["grades"][f"{notebook}/{cell}"] = {"auto_score": values[0],
+                                                            "needs_manual_grade": bool(values[1])}
+                else:
+                    rows["comments"][f"{notebook}/{cell}"] = values[0]
     return rows
 
 
