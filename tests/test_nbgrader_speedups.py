@@ -132,6 +132,7 @@ def _kernel():
 
 def test_ready_client_leaves_no_start_up_message_behind():
     km = _kernel()
+    assert km.ready.done() and km.ready.exception() is None  # started, without jupyter_client's pause
     kc = km.client()
     try:
         assert isinstance(kc, ReadyKernelClient)
@@ -150,6 +151,7 @@ def test_ready_client_leaves_no_start_up_message_behind():
 def test_ready_client_reports_a_dead_kernel():
     km = _kernel()
     run_sync(km.shutdown_kernel)(now=True)
+    assert not run_sync(km.is_alive)() and km.ready.done()
     kc = km.client()
     try:
         kc.start_channels()

@@ -13,9 +13,10 @@ behaviour; ``tests/test_nbgrader_speedups.py`` checks that.
   nbgrader validates every cell several times per submission against the same schema.
   The validator is built once per schema, and the result is the same (``best_match`` error).
 * ``Gradebook`` creates a new SQLAlchemy engine each time it opens, so SQLAlchemy recompiles
-  every query. A registered scratch gradebook keeps one engine, and with it the
-  compiled-statement cache. ``Gradebook.close`` still disposes the engine's pool, so no
-  connection stays open between openings.
+  every query, and disposes of its pool when it closes, so every opening connects anew. A
+  registered scratch gradebook keeps one engine, with its compiled-statement cache and its
+  pool; the worker closes the pool's connections (:func:`close_connections`) before it
+  replaces the file for the next submission.
 """
 import functools
 import json
@@ -39,14 +40,14 @@ def forget_scratch_gradebook(url):
         _scratch_urls.discard(str(url))
         engine = _engines.pop(str(url), None)
     if engine is not None:
-        engine.dispose()
+        engine._course_dispose()
 
 
 def close_connections(url):
     """Close every pooled connection to ``url`` (before the file is replaced)."""
     engine = _engines.get(str(url))
     if engine is not None:
-        engine.dispose()
+        engine._course_dispose()
 
 
 def _cache_alembic_head(nbapi):
@@ -68,6 +69,10 @@ def _skip_create_all_on_scratch(nbapi):
     metadata._course_patched = True
 
 
+def _keep_pool(close=True):
+    """Stands in for ``Engine.dispose`` of a scratch gradebook's engine (see below)."""
+
+
 def _one_engine_per_scratch_gradebook(nbapi):
     create_engine = nbapi.create_engine
     if getattr(create_engine, "_course_patched", False):
@@ -79,7 +84,13 @@ def _one_engine_per_scratch_gradebook(nbapi):
             return create_engine(url, *args, **kwargs)
         with _lock:
             if key not in _engines:
-                _engines[key] = create_engine(url, *args, **kwargs)
+                engine = create_engine(url, *args, **kwargs)
+                # Gradebook.close() disposes the engine's pool; for a scratch gradebook that would
+                # mean a new pool (and SQLAlchemy's first-connect set-up) at every opening, about
+                # ten times per submission. The pool is kept; close_connections() really disposes.
+                engine._course_dispose = engine.dispose
+                engine.dispose = _keep_pool
+                _engines[key] = engine
             return _engines[key]
     create_engine_once._course_patched = True
     nbapi.create_engine = create_engine_once
