@@ -7,6 +7,7 @@ measured by benchmarks/grading.py; these tests check that nothing else changed.
 """
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import jsonschema
@@ -159,3 +160,35 @@ def test_ready_client_reports_a_dead_kernel():
             run_sync(kc.wait_for_ready)(timeout=5)
     finally:
         kc.stop_channels()
+
+
+def test_kernel_process_reports_the_kernels_own_exit_status():
+    km = _kernel()
+    kc = km.client()
+    try:
+        kc.start_channels()
+        run_sync(kc.wait_for_ready)(timeout=60)
+        kc.execute("import os; os._exit(3)")
+        assert km.provisioner.process.wait(timeout=None) == 3
+        assert not run_sync(km.is_alive)()
+    finally:
+        kc.stop_channels()
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def test_a_killed_kernel_is_gone_with_its_namespace():
+    km = _kernel()
+    process = km.provisioner.process
+    pid = process.pid
+    assert pid > 0 and process.poll() is None
+    run_sync(km.shutdown_kernel)(now=True)
+    assert process.poll() == 128 + 9
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the killed kernel is still running")

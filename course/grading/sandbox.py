@@ -1,13 +1,13 @@
 """Sandboxed kernels for grading: limits, an unprivileged uid, private namespaces, a warm zygote.
 
 ``Sandbox`` describes one submission's kernel (its working directory, its limits, what to hide);
-``SandboxKernelManager`` is the jupyter_client kernel manager nbclient uses for it: it starts
-``kernel_stub.py``, which asks this process's zygote (``zygote.py``) to fork the kernel.
+``SandboxKernelManager`` is the jupyter_client kernel manager nbclient uses for it: it asks this
+process's zygote (``zygote.py``) to fork the kernel, and manages it through a ``KernelProcess``
+(``kernel_process.py``).
 See docs/grading.md for what each layer guarantees.
 """
 import atexit
 import functools
-import json
 import os
 import shutil
 import signal
@@ -22,11 +22,11 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from traitlets import DottedObjectName, Type, default
 
+from course.grading.kernel_process import KernelProcess
 from course.paths import COURSE_ROOT
 
 HERE = Path(__file__).resolve().parent
 ZYGOTE = HERE / "zygote.py"
-STUB = HERE / "kernel_stub.py"
 MB = 1024 * 1024
 
 # Modules every kernel gets preloaded (the notebooks' own imports are added per assignment).
@@ -334,26 +334,21 @@ class SandboxKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(kdir / "kernel")
         self.connection_file = str(kdir / "kernel.json")
-        self._request_path = Path(box.workdir).parent / (Path(box.workdir).name + ".request.json")
 
     def format_kernel_cmd(self, extra_arguments=None):
-        zyg = zygote(getattr(self._box, "preload", ()))
-        self._request_path.write_text(json.dumps(self._box.request()))
-        os.chmod(self._request_path, 0o600)
-        return [sys.executable, "-S", "-I", str(STUB), zyg.socket, str(self._request_path), "--",
-                "-f", self.connection_file, *(extra_arguments or [])]
+        """ipykernel's arguments: the zygote runs the kernel in its own (already warm) interpreter."""
+        return ["-f", self.connection_file, *(extra_arguments or [])]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        kw.pop("env", None)  # the kernel's environment is built from the Sandbox, not inherited
-        kw["env"] = {"PATH": os.environ.get("PATH", "")}
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
+        # LocalProvisioner would start ``kernel_cmd`` with Popen; the zygote forks the kernel
+        # instead, and a KernelProcess stands in for the Popen (no process of our own is started).
+        provisioner = self.provisioner
+        zyg = zygote(getattr(self._box, "preload", ()))
+        provisioner.process = KernelProcess(zyg.socket, self._box.request(), kernel_cmd)
+        provisioner.pid, provisioner.pgid = None, None  # signals go through KernelProcess
+        provisioner.cwd = kw.get("cwd")
+        self._reconcile_connection_info(provisioner.connection_info)
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
-        # the stub dies at once when killed: poll every 2 ms, not jupyter_client's 100 ms
+        # a killed kernel is dead for us at once (KernelProcess): poll every 2 ms, not every 100 ms
         await super()._async_wait(pollinterval=min(pollinterval, 0.002))
-
-    def cleanup_request(self):
-        try:
-            self._request_path.unlink()
-        except FileNotFoundError:
-            pass

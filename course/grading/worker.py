@@ -282,10 +282,6 @@ def _alive(km):
 
 def _remove_workdir(work):
     shutil.rmtree(work, ignore_errors=True)
-    try:
-        (work.parent / (work.name + ".request.json")).unlink()
-    except FileNotFoundError:
-        pass
 
 
 def _prestart_kernel(work, preimports=()):

@@ -5,7 +5,8 @@ It only uses the standard library plus the modules it preloads, so the children 
 NumPy, Matplotlib, IPython and ipykernel already in memory (copy-on-write), which removes most
 of a kernel's start-up cost.
 
-Per request (one connection on the unix SOCKET, sent by ``kernel_stub.py``), the zygote forks a
+Per request (one connection on the unix SOCKET, made by the grader's ``KernelProcess``, see
+``kernel_process.py``), the zygote forks a
 *keeper* process that
   1. makes a new session, and if isolation is on, new mount, network, PID, IPC and UTS
      namespaces: the course folders, ``/tmp`` (except the kernel's own working directory),
@@ -15,8 +16,8 @@ Per request (one connection on the unix SOCKET, sent by ``kernel_stub.py``), the
   2. forks the *kernel* (PID 1 of the new PID namespace, so every process it leaves behind dies
      with it), which sets resource limits, closes every inherited descriptor, switches to an
      unprivileged uid/gid with no supplementary groups and ``no_new_privs``, and runs ipykernel;
-  3. reports the kernel's pid to the stub, kills the kernel (and with it the namespace) when the
-     stub goes away, and reports the kernel's exit status otherwise.
+  3. reports the kernel's pid to the grader, kills the kernel (and with it the namespace) when the
+     grader closes the connection (or dies), and reports the kernel's exit status otherwise.
 """
 import ctypes
 import gc
@@ -101,6 +102,7 @@ def _send(conn, obj):
 def _kernel(req, fds):
     """In the child: lock down, then become an ipykernel. Never returns."""
     code = 1
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt before ipykernel runs is meaningless
     try:
         os.setsid()
         # The kernel's own stdio never reaches the grader's terminal: /dev/null, and a log file
@@ -200,7 +202,7 @@ def _keeper(conn):
 
 
 def _watch(conn, pid, req):
-    """Until the stub goes away (kill the kernel) or the kernel ends (report its status)."""
+    """Until the grader goes away (kill the kernel) or the kernel ends (report its status)."""
     while True:
         ready, _, _ = select.select([conn], [], [], 0.02)
         if ready:
@@ -208,7 +210,7 @@ def _watch(conn, pid, req):
                 data = conn.recv(64)
             except OSError:
                 data = b""
-            if not data:  # the stub is gone: so is the kernel, and its whole namespace
+            if not data:  # the grader closed the connection: so goes the kernel, and its whole namespace
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
