@@ -18,7 +18,6 @@
 """
 import ast
 import functools
-import inspect
 import json
 import secrets
 import time
@@ -28,21 +27,24 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_locked, is_solution
 
-from course.grading import guard_kernel
+from course.grading.zygote import GUARD_FACTORY
 from course.grading.sandbox import Limits, SandboxKernelManager
 
-GUARD_SOURCE = inspect.getsource(guard_kernel._install)
 
 
 def install_code(preimports):
     """Kernel code that installs the guard unless it is there already. It must run after the kernel
     has fully started (its snapshot includes the running kernel's attributes), before student code.
 
-    The code travels as one string literal passed to ``exec``: IPython tokenizes every cell it
-    runs several times over, which for the guard's 14 KB took longer than installing it."""
-    code = (GUARD_SOURCE + "\nif '__course_guard__' not in __import__('sys').modules:\n"
-            f"    _install({list(preimports)!r})\ndel _install\n")
-    return f"exec({code!r})"
+    The zygote has compiled the guard already (``zygote.compile_guard``); this takes it out of
+    ``sys.modules`` and runs it."""
+    return ("import sys as _sys\n"
+            f"_factory = _sys.modules.pop({GUARD_FACTORY!r})\n"
+            "if '__course_guard__' not in _sys.modules:\n"
+            f"    _factory._install({list(preimports)!r})\n"
+            "del _sys, _factory\n")
+
+
 SIGNALS = {9: "SIGKILL", 24: "SIGXCPU", 25: "SIGXFSZ", 11: "SIGSEGV", 6: "SIGABRT", 15: "SIGTERM"}
 
 

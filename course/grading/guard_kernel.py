@@ -3,7 +3,8 @@
 ``_install(preimports)`` runs before the first notebook cell, so before any student code: it imports
 the modules the instructor's locked cells use, then records pristine references to everything
 a test's verdict depends on:
-  * the attributes (functions, classes, submodules) of ``numpy*``, ``utils*``, ``builtins``,
+  * the attributes (functions, classes, submodules) of ``numpy*`` (but its build tools such as
+    ``numpy.f2py``), ``utils*``, ``builtins``,
     ``math``, ``operator``, ``functools``, ``unittest``, ``traceback`` and ``warnings``, and the
     ``sys.modules`` entries of these modules;
   * ``sys.excepthook/displayhook/exit/stdout/stderr/breakpointhook``, ``sys.meta_path``, the trace
@@ -61,7 +62,13 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
 
     exact = {"builtins", "math", "cmath", "operator", "functools", "unittest", "traceback", "warnings", "json"}
 
+    # NumPy's build-time tools (the Fortran wrapper generator, distutils, PyInstaller hooks) never
+    # run while a notebook computes; left out, they no longer make a third of the checked functions
+    build_tools = ("numpy.f2py", "numpy.distutils", "numpy._pyinstaller")
+
     def protected(name):
+        if any(name == tool or name.startswith(tool + ".") for tool in build_tools):
+            return False
         return name in exact or name.split(".")[0] in ("numpy", "utils", "unittest")
 
     modules = {}
