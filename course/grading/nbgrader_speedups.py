@@ -16,11 +16,14 @@ behaviour; ``tests/test_nbgrader_speedups.py`` checks that.
   every query, and disposes of its pool when it closes, so every opening connects anew. A
   registered scratch gradebook keeps one engine, with its compiled-statement cache and its
   pool; the worker closes the pool's connections (:func:`close_connections`) before it
-  replaces the file for the next submission.
+  replaces the file for the next submission. Private and short-lived, it keeps its rollback
+  journal in memory and is never synced to disk.
 """
 import functools
 import json
 import threading
+
+from sqlalchemy import event
 
 _lock = threading.Lock()
 _scratch_urls = set()   # URLs of scratch gradebooks copied from a complete template
@@ -69,6 +72,16 @@ def _skip_create_all_on_scratch(nbapi):
     metadata._course_patched = True
 
 
+def _private_sqlite(dbapi_connection, _record):
+    """A scratch gradebook is one process's private file, replaced for every submission: its
+    rollback journal stays in memory and nothing is synced (a crash loses only what would be
+    thrown away anyway)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=MEMORY")
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
 def _keep_pool(close=True):
     """Stands in for ``Engine.dispose`` of a scratch gradebook's engine (see below)."""
 
@@ -85,6 +98,7 @@ def _one_engine_per_scratch_gradebook(nbapi):
         with _lock:
             if key not in _engines:
                 engine = create_engine(url, *args, **kwargs)
+                event.listen(engine, "connect", _private_sqlite)
                 # Gradebook.close() disposes the engine's pool; for a scratch gradebook that would
                 # mean a new pool (and SQLAlchemy's first-connect set-up) at every opening, about
                 # ten times per submission. The pool is kept; close_connections() really disposes.
