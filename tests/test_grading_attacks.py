@@ -41,7 +41,9 @@ def graded(tmp_path_factory):
 def test_honest_twins_score_as_expected(graded):
     _, _, r = graded
     assert r["honest_wrong"].score == 0, [(c.grade_id, c.score) for c in r["honest_wrong"].cells]
-    assert r["honest_reference"].score == r["honest_reference"].max_score == 14
+    ref = r["honest_reference"]
+    assert ref.score == ref.max_score == 14, (ref.error, [(c.grade_id, c.message) for c in ref.cells if c.message],
+                                              ref.cell_errors, ref.problems)
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
@@ -107,3 +109,24 @@ def test_no_process_outlives_its_kernel(graded):
     left = [line for line in out.splitlines() if "course_attack_daemon" in line]
     assert not left, left
     assert not Path("/tmp/course_attack_daemon").exists()
+
+
+def test_a_fork_bomb_does_not_starve_the_next_kernel(tmp_path):
+    """One worker grades bomb, honest, bomb, honest: the bomb's processes are still dying when the
+    next kernel starts (each kernel has a uid of its own, so RLIMIT_NPROC does not carry over)."""
+    if isolation_available():
+        pytest.skip(f"kernel isolation unavailable here: {isolation_available()}")
+    from course.check import scratch_course
+    from course.submissions import reference
+
+    course = scratch_course(tmp_path, ROOT)
+    bomb = build_all(ROOT)["fork_bomb"][0]
+    for i in range(2):
+        write_submission(bomb, ASG, f"{i}a_bomb", course / "submitted", ROOT)
+        write_submission(reference(ASG, ROOT), ASG, f"{i}b_honest", course / "submitted", ROOT)
+    limits = Limits(cell_timeout=10, notebook_timeout=90, cpu_seconds=8, memory=1536 * MB, output=256 * 1024)
+    results = {r.student: r for r in grade_assignment(ASG, course, timeout=10, feedback=False, workers=1,
+                                                       limits=limits)}
+    for i in range(2):
+        honest = results[f"{i}b_honest"]
+        assert honest.score == 14, (honest.error, [c.message for c in honest.cells if c.message][:2])

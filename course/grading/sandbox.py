@@ -8,6 +8,7 @@ See docs/grading.md for what each layer guarantees.
 """
 import atexit
 import functools
+import itertools
 import os
 import shutil
 import signal
@@ -89,13 +90,18 @@ def isolation_available():
     return _isolation
 
 
-def kernel_uid():
-    """An unprivileged uid for this worker's kernels, distinct between concurrent workers.
+_kernels_started = itertools.count()
 
-    RLIMIT_NPROC counts per uid, so a fork bomb in one submission must not starve another
-    worker's kernel of processes; a uid per worker process keeps them apart.
+
+def kernel_uid():
+    """An unprivileged uid for the next kernel: distinct between workers, and between a worker's
+    consecutive kernels (64 in turn).
+
+    RLIMIT_NPROC counts per uid. A fork bomb's processes die with their kernel's PID namespace,
+    but not all at once: a kernel started right after it under the same uid could not even start
+    its threads. Under another uid, neither the next kernel nor another worker's is starved.
     """
-    return 200000 + os.getpid()
+    return 200000 + os.getpid() * 64 + next(_kernels_started) % 64
 
 
 @dataclass
