@@ -7,7 +7,10 @@
       feedback like (a), and once more with feedback.
    Scores must agree. ``grade_overhead_seconds_per_submission`` is the mean, over submissions,
    of the worker's wall time for a submission minus the time its kernel spent executing the
-   notebook's cells (sandbox, scratch course, nbgrader bookkeeping, gradebook copy, checks).
+   notebook's cells (sandbox, scratch course, nbgrader bookkeeping, gradebook copy, checks);
+   ``grade_overhead_breakdown_seconds`` splits it: the scratch course, waiting for the kernel,
+   the guard (installing it, checks in the cells), and the rest (nbgrader's bookkeeping, shutting
+   the kernel down and starting the next one).
 2. A large class: COURSE_BENCH_LARGE (default 500) submissions of a tiny synthetic assignment
    (two graded functions; 01_activations 500 times would take most of an hour on 2 cores),
    5 % of them bad (a third each: corrupted JSON, raising, infinite loop with a 2 s timeout).
@@ -168,6 +171,9 @@ def run():
     mismatches = sum(1 for r in results if serial.get(r.student) != r.score)
     n = len(results)
     overhead = sum(r.seconds - r.cell_seconds for r in results) / n
+    mean = lambda *keys: sum(sum(r.timings.get(k, 0.0) for k in keys) for r in results) / n  # noqa: E731
+    parts = {"scratch_course": mean("setup"), "kernel_wait": mean("kernel"), "guard": mean("checks", "guard_in_cells")}
+    parts["nbgrader_and_kernel_turnover"] = overhead - sum(parts.values())
     figures.update({
         "grade_class_size": n,
         "grade_nbgrader_serial_seconds": round(serial_seconds, 1),
@@ -176,6 +182,7 @@ def run():
         "grade_parallel_with_feedback_seconds": round(feedback_seconds, 1),
         "grade_speedup_vs_nbgrader_serial": round(serial_seconds / parallel_seconds, 2),
         "grade_overhead_seconds_per_submission": round(overhead, 3),
+        "grade_overhead_breakdown_seconds": {k: round(v, 3) for k, v in parts.items()},
         "grade_notebook_seconds_per_submission": round(sum(r.cell_seconds for r in results) / n, 3),
         "grade_score_mismatches_vs_nbgrader": mismatches,
     })
