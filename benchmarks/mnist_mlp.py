@@ -16,7 +16,7 @@ import numpy as np
 CONFIG = {"hidden": (512, 256), "epochs": 8, "batch_size": 256, "learning_rate": 2e-3, "lr_decay": 0.7, "seed": 0}
 
 
-def run(config=None, progress=False):
+def run(progress=False):
     """Train on the full MNIST and return the figures for ``benchmarks/results.json``.
 
     Returns:
@@ -25,15 +25,12 @@ def run(config=None, progress=False):
         ``mnist_mlp_config`` (architecture and hyper-parameters).
     """
     from utils.mlp import accuracy, train_mlp
-    from utils.mnist import normalize, resolve_mnist
+    from utils.mnist import load_mnist, normalize
 
-    cfg = dict(CONFIG, **(config or {}))
-    (x_train, y_train, x_test, y_test), source = resolve_mnist(verbose=True)
-    if source == "sample":
-        raise RuntimeError("the MNIST benchmark needs the full dataset: set MNIST_PATH to a full mnist.npz")
+    x_train, y_train, x_test, y_test = load_mnist(allow_sample=False)
     X_train = normalize(x_train, np.float32)
     X_test = normalize(x_test, np.float32)
-    params, history = train_mlp(X_train, y_train, progress=progress, **cfg)
+    params, history = train_mlp(X_train, y_train, progress=progress, **CONFIG)
     start = time.perf_counter()
     acc = accuracy(params, X_test, y_test)
     eval_seconds = time.perf_counter() - start
@@ -45,8 +42,8 @@ def run(config=None, progress=False):
         "mnist_mlp_config": {
             "architecture": dims,
             "epochs": len(history["loss"]),
-            "batch_size": cfg["batch_size"],
-            "optimizer": f"Adam lr {cfg['learning_rate']:g} x {cfg['lr_decay']:g}/epoch",
+            "batch_size": CONFIG["batch_size"],
+            "optimizer": f"Adam lr {CONFIG['learning_rate']:g} x {CONFIG['lr_decay']:g}/epoch",
             "dtype": "float32",
             "test_eval_seconds": round(eval_seconds, 2),
         },

@@ -144,10 +144,16 @@ def build_parser():
     p.add_argument("--db", help="gradebook URL (default: sqlite gradebook.db in the course root)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
-    p.add_argument("--notebook-timeout", type=int, default=900, help="wall-clock seconds per notebook (default 900)")
-    p.add_argument("--cpu-time", type=int, default=900, help="CPU seconds per kernel (default 900)")
-    p.add_argument("--memory", type=int, default=4096, help="address-space limit per kernel, MB (default 4096)")
-    p.add_argument("--output-limit", type=int, default=2048, help="output kept per notebook, KB (default 2048)")
+    from course.grading.sandbox import MB, Limits
+    limits = Limits()  # the defaults below are the sandbox's own
+    p.add_argument("--notebook-timeout", type=int, default=int(limits.notebook_timeout),
+                   help=f"wall-clock seconds per notebook (default {limits.notebook_timeout:g})")
+    p.add_argument("--cpu-time", type=int, default=limits.cpu_seconds,
+                   help=f"CPU seconds per kernel (default {limits.cpu_seconds})")
+    p.add_argument("--memory", type=int, default=limits.memory // MB,
+                   help=f"address-space limit per kernel, MB (default {limits.memory // MB})")
+    p.add_argument("--output-limit", type=int, default=limits.output // 1024,
+                   help=f"output kept per notebook, KB (default {limits.output // 1024})")
     p.add_argument("--no-isolation", action="store_true",
                    help="run kernels as this user without namespaces (rlimits only)")
     p.add_argument("--csv", help="where to write the CSV (default reports/ASG_grades.csv)")

@@ -24,13 +24,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbformat.v4 import new_markdown_cell
 from traitlets import Bool, Integer, Unicode
 
+from course.grading.results import error_line, strip_ansi
+
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FRAME = re.compile(r"^\s*Cell In\[(\d+)\], line (\d+)")
-
-
-def strip_ansi(text):
-    return _ANSI.sub("", text)
 
 
 def split_hidden(source, placeholder="# (hidden tests ran here)"):
@@ -143,19 +140,6 @@ class HideHiddenTests(NbGraderPreprocessor):
         return "In the hidden tests of this cell (their code is not shown; the message below says what they checked)"
 
 
-def _first_error(cell):
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            value = strip_ansi(out.get("evalue") or "").strip().splitlines()
-            name = out.get("ename") or "Error"
-            if name == "KeyboardInterrupt":
-                return "the cell ran out of time and was stopped"
-            if name == "NotImplementedError" and not value:
-                return "NotImplementedError (a function it tests is not written yet)"
-            return f"{name}: {value[0]}" if value else name
-    return ""
-
-
 def summary_markdown(nb):
     """A table (HTML inside markdown): graded test cell, score, first error where points were lost.
 
@@ -167,7 +151,7 @@ def summary_markdown(nb):
         if not _is_graded_test(cell) or "score" not in meta:
             continue
         score, points = float(meta.get("score") or 0), float(meta.get("points") or 0)
-        why = _first_error(cell) if score < points else ""
+        why = error_line(cell) if score < points else ""
         if score < points and not why:
             why = "no error shown; the cell may not have run"
         why = why if len(why) <= 200 else why[:197] + "..."

@@ -6,9 +6,9 @@ import sys
 from course.paths import COURSE_ROOT
 
 
-def lab_command(port=8888, open_browser=True, extra=()):
-    """The command line that starts JupyterLab in ``release/``."""
-    cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={COURSE_ROOT / 'release'}",
+def lab_command(port=8888, open_browser=True, extra=(), notebook_dir=None):
+    """The command line that starts JupyterLab in ``notebook_dir`` (default ``release/``)."""
+    cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={notebook_dir or COURSE_ROOT / 'release'}",
            f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1"]
     if not open_browser:
         cmd.append("--no-browser")

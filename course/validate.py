@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.paths import CourseError
+from course.grading.results import error_line
 from course.validation import read_notebook
 
 DEFAULT_TIMEOUT = 120  # seconds per cell
 
 PASS, FAIL, NOT_STARTED, NO_TEST, NOT_RUN = "pass", "fail", "not started", "no visible test", "not run"
 _STUB = re.compile(r"^\s*raise\s+NotImplementedError\b", re.MULTILINE)
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass
@@ -78,18 +78,6 @@ class ValidationReport:
     @property
     def points_passing(self):
         return sum(f.points for f in self.functions if f.status == PASS)
-
-
-def error_line(cell):
-    """``'ename: first line of evalue'`` of a cell's first error output, or '' if none."""
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            value = _ANSI.sub("", out.get("evalue") or "").strip().splitlines()
-            name = out.get("ename") or "Error"
-            if name == "KeyboardInterrupt":  # nbclient interrupts a cell that exceeds the timeout
-                return "Timeout: the cell ran longer than the time limit and was stopped (an endless loop?)"
-            return f"{name}: {value[0]}" if value else name
-    return ""
 
 
 def _error_name(cell):
@@ -192,11 +180,11 @@ def _environment(**values):
 def resolve(path):
     """The notebook meant by ``path``: a .ipynb file, a folder holding one (``ASG/ASG.ipynb`` first),
     or an assignment id (its notebook in ``release/``)."""
-    from course.paths import COURSE_ROOT
+    from course.submissions import release_notebook
 
     path = Path(path)
     if not path.exists() and not path.suffix and len(path.parts) == 1:
-        candidate = COURSE_ROOT / "release" / path.name / f"{path.name}.ipynb"
+        candidate = release_notebook(path.name)
         if candidate.exists():
             return candidate
     if not path.exists():

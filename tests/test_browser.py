@@ -26,10 +26,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course.lab import lab_command
 from course.paths import COURSE_ROOT
 from course.submissions import reference, solution_ids, untouched
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one server for both tests
+pytestmark = pytest.mark.browser  # one server for both tests (--dist loadscope keeps a module on one worker)
 
 ASG = "01_activations"
 ARTIFACTS = COURSE_ROOT / "artifacts" / "browser"
@@ -84,7 +85,8 @@ def _descendants(pid):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """(base URL, notebook folder) of a JupyterLab server; stopped, with its kernels, afterwards."""
+    """(base URL, note_children) of a JupyterLab server, stopped with its kernels afterwards;
+    ``note_children()`` records the processes it has started so far (checked to be gone at the end)."""
     tmp = tmp_path_factory.mktemp("lab")
     notebooks = tmp / "notebooks"  # as `course lab` shows release/, plus a solved copy
     shutil.copytree(COURSE_ROOT / "release" / ASG, notebooks / ASG)
@@ -96,12 +98,9 @@ def lab(tmp_path_factory):
                JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
-           "--ServerApp.password=", f"--ServerApp.root_dir={notebooks}",
-           "--ServerApp.disable_check_xsrf=True"]  # lets the fixture POST /api/shutdown
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")  # CI runs as root; JupyterLab refuses root otherwise
+    cmd = lab_command(port, open_browser=False, notebook_dir=notebooks,
+                      extra=["--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
+                             "--ServerApp.disable_check_xsrf=True"])  # lets the fixture POST /api/shutdown
     log = open(tmp / "lab.log", "w")
     server = subprocess.Popen(cmd, cwd=notebooks, env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
@@ -121,7 +120,7 @@ def lab(tmp_path_factory):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"JupyterLab did not answer within 60 s:\n{(tmp / 'lab.log').read_text()[-3000:]}")
             time.sleep(0.3)
-        yield base, notebooks, lambda: children.extend(_descendants(server.pid))
+        yield base, lambda: children.extend(_descendants(server.pid))
     finally:
         children.extend(_descendants(server.pid))
         _stop(server, base)
@@ -229,7 +228,7 @@ def wait_new_image(widget, old, timeout=20):
 
 
 def test_run_all_and_use_the_widget(lab, page):
-    base, _, note_children = lab
+    base, note_children = lab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     timings = {}
@@ -287,7 +286,7 @@ def test_run_all_and_use_the_widget(lab, page):
 
 
 def test_untouched_release_loads(lab, page):
-    base, _, note_children = lab
+    base, note_children = lab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     open_notebook(page, base, f"{ASG}/{ASG}.ipynb")
     note_children()

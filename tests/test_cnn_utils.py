@@ -300,15 +300,3 @@ def test_cnn_model_learns_a_little():
     params, history = cm.train_cnn(X, y, epochs=10, batch_size=32, lr=5e-3, lr_decay=1.0, progress=False, log_every=4)
     assert history["loss"][-1] < 0.3 * history["loss"][0], history["loss"]
     assert params["W1"].dtype == np.float32
-
-
-def test_filter_gradients_equal_conv_backward():
-    from utils.cnn_model import filter_gradients
-
-    A, W, b, hp = random_conv_case(3)
-    Z, cache = cu.conv_forward(A, W, b, hp)
-    dZ = np.random.default_rng(9).standard_normal(Z.shape)
-    _, dW, db = cu.conv_backward(dZ, cache)
-    dW2, db2 = filter_gradients(dZ, cache)
-    np.testing.assert_allclose(dW2, dW, atol=1e-12)
-    np.testing.assert_allclose(db2, db, atol=1e-12)

@@ -208,7 +208,6 @@ def graded_feedback():  # the two slow tests share one grading run (and one xdis
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("feedback_privacy")
 def test_feedback_html_has_scores_but_no_hidden_tests(graded_feedback):
     results, pages, texts = graded_feedback
     ref = results["ref"]
@@ -229,7 +228,6 @@ def test_feedback_html_has_scores_but_no_hidden_tests(graded_feedback):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("feedback_privacy")
 def test_feedback_keeps_useful_messages(graded_feedback):
     _, pages, _ = graded_feedback
     text = html_text(pages["wrong"])

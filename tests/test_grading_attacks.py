@@ -20,7 +20,7 @@ from course.grading import grade_assignment  # noqa: E402
 from course.grading.sandbox import MB, Limits, isolation_available  # noqa: E402
 from course.submissions import write_submission  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+pytestmark = pytest.mark.slow
 ATTACKS = sorted(set(KERNEL_ATTACKS) - {"tamper_while_tested"}) + sorted(STRUCTURE_ATTACKS) + sorted(RESOURCE_ATTACKS)
 NEEDS_ISOLATION = {"read_source_and_other_submissions", "write_gradebook", "background_processes"}
 

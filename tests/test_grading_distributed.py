@@ -25,7 +25,7 @@ from course.submissions import corrupted_text, partial, reference, solution_ids,
 
 ASG = "01_activations"
 TIMEOUT = 10
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+pytestmark = pytest.mark.slow
 
 
 def free_port():

@@ -19,7 +19,6 @@ from course.grading.guard import GuardedExecute, top_level_names, with_epilogue
 from course.grading.sandbox import MB, Limits, Sandbox, SandboxKernelManager, isolation_available, use_sandbox
 from course.paths import COURSE_ROOT
 
-pytestmark = [pytest.mark.xdist_group("grading")]
 needs_isolation = pytest.mark.skipif(bool(isolation_available()), reason=f"no kernel isolation: {isolation_available()}")
 
 

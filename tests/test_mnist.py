@@ -170,6 +170,7 @@ def test_download_converts_openml_layout(monkeypatch):
     import sklearn.datasets
 
     n = 7000  # the real one has 70,000 rows: 60,000 training images, then 10,000 test images
+    monkeypatch.setattr(mnist, "N_TRAIN", 6000)
     X = np.zeros((n, 784), dtype=np.float64)
     X[:, 0] = np.arange(n) % 256
     y = (np.arange(n) % 10).astype(str).astype(object)
@@ -249,3 +250,9 @@ def test_stratified_indices():
     assert len(mnist.stratified_indices(np.arange(7) % 3, 5)) == 5
     with pytest.raises(ValueError):
         mnist.stratified_indices(y, 101)
+
+
+def test_the_sample_can_be_refused(offline):
+    with pytest.raises(mnist.MnistError, match="full MNIST"):
+        mnist.load_mnist(verbose=False, allow_sample=False)
+    assert len(mnist.load_mnist(verbose=False)[0]) == 2000  # allowed by default

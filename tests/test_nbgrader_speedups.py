@@ -19,8 +19,6 @@ from course.grading import nbgrader_speedups
 from course.grading.guard import starts_simple, with_prologue
 from course.grading.sandbox import Limits, ReadyKernelClient, Sandbox, SandboxKernelManager, isolation_available, use_sandbox
 
-pytestmark = [pytest.mark.xdist_group("grading")]
-
 
 def nbgrader_cell(**meta):
     base = {"grade": True, "solution": False, "locked": True, "grade_id": "t1", "points": 2, "schema_version": 3}

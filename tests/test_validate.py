@@ -52,7 +52,7 @@ def test_summarize_pass_fail_not_started():
     assert by_id["g"].status == FAIL
     assert by_id["g"].message == "AssertionError: g(1) is -1, expected 1."  # first line only, no traceback
     assert by_id["h"].status == NOT_STARTED
-    assert [(e.cell_number, e.message) for e in others] == [(9, "NotImplementedError")]
+    assert [(e.cell_number, e.message) for e in others] == [(9, "NotImplementedError (not written yet)")]
 
 
 def test_failure_caused_by_an_earlier_unfinished_function():

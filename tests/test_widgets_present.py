@@ -9,13 +9,13 @@ controls).
 """
 import ast
 
-import nbformat
 import pytest
 
+from course.grading.guard import python_source
 from course.paths import COURSE_ROOT, existing_assignments
-from course.submissions import reference, write_submission
+from course.submissions import reference, release_notebook, untouched, write_submission
 
-RELEASED = [a for a in existing_assignments() if (COURSE_ROOT / "release" / a / f"{a}.ipynb").exists()]
+RELEASED = [a for a in existing_assignments() if release_notebook(a).exists()]
 BINDERS = {"interact", "interactive", "interact_manual", "interactive_output", "observe", "on_click", "on_submit"}
 CONTROLS = ("Slider", "Dropdown", "Checkbox", "ToggleButton", "ToggleButtons", "RadioButtons", "Select",
             "SelectMultiple", "Button", "Text", "IntText", "FloatText", "BoundedIntText", "BoundedFloatText",
@@ -33,11 +33,6 @@ def _name(func):
     return ""
 
 
-def _code(cell):
-    """Cell source as Python (IPython magics and shell lines dropped)."""
-    return "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-
-
 def widget_usage(nb):
     """What the notebook does with ipywidgets: {'imports', 'controls', 'binders'} -> cell numbers."""
     found = {"imports": [], "controls": [], "binders": []}
@@ -45,7 +40,7 @@ def widget_usage(nb):
         if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("solution"):
             continue
         try:
-            tree = ast.parse(_code(cell))
+            tree = ast.parse(python_source(cell.source))
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -65,10 +60,6 @@ def widget_usage(nb):
     return found
 
 
-def _release(assignment):
-    return nbformat.read(str(COURSE_ROOT / "release" / assignment / f"{assignment}.ipynb"), as_version=4)
-
-
 def test_every_assignment_is_checked():
     assert "01_activations" in RELEASED
     assert set(RELEASED) == {a for a in existing_assignments() if (COURSE_ROOT / "release" / a).is_dir()}
@@ -76,7 +67,7 @@ def test_every_assignment_is_checked():
 
 @pytest.mark.parametrize("assignment", RELEASED)
 def test_release_notebook_has_a_widget_bound_to_a_callback(assignment):
-    usage = widget_usage(_release(assignment))
+    usage = widget_usage(untouched(assignment))
     assert usage["imports"], f"{assignment}: ipywidgets is never imported"
     assert usage["controls"], f"{assignment}: no ipywidgets control (slider, dropdown, ...) is created"
     assert usage["binders"], (f"{assignment}: no control is bound to a callback "

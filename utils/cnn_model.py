@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from utils.runtime import blas_threads as blas_threads_limit
-from utils.cnn_utils import conv_backward, conv_forward, im2col, pool_backward, pool_forward, zero_pad
+from utils.cnn_utils import conv_backward, conv_filter_gradients, conv_forward, pool_backward, pool_forward
 
 CONV1 = {"stride": 1, "pad": 0}
 CONV2 = {"stride": 1, "pad": 0}
@@ -97,22 +97,8 @@ def backward(probs, y, caches, params):
     dP1, grads["dW2"], grads["db2"] = conv_backward(dZ2, caches["c2"])
     dA1 = pool_backward(dP1, caches["p1"], mode="max", ties="split")
     dZ1 = dA1 * (caches["Z1"] > 0)
-    grads["dW1"], grads["db1"] = filter_gradients(dZ1, caches["c1"])  # the pixels need no gradient
+    grads["dW1"], grads["db1"] = conv_filter_gradients(dZ1, caches["c1"])  # the pixels need no gradient
     return grads
-
-
-def filter_gradients(dZ, cache):
-    """``dW`` and ``db`` of :func:`utils.cnn_utils.conv_backward` without ``dA_prev``.
-
-    The first layer's input is the image, whose gradient nobody uses; skipping it saves about a
-    quarter of a training step. Same arguments and results as ``conv_backward`` otherwise.
-    """
-    A_prev, W, _, hparameters = cache
-    f, _, n_C_prev, n_C = W.shape
-    pad = hparameters["pad"]
-    cols = im2col(zero_pad(A_prev, pad) if pad else A_prev, f, hparameters["stride"]).reshape(-1, f * f * n_C_prev)
-    dZ_mat = dZ.reshape(-1, n_C)
-    return (cols.T @ dZ_mat).reshape(W.shape), dZ_mat.sum(axis=0).reshape(1, 1, 1, n_C)
 
 
 def cross_entropy(probs, y):

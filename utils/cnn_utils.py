@@ -36,6 +36,7 @@ __all__ = [
     "conv_single_step",
     "conv_forward",
     "conv_backward",
+    "conv_filter_gradients",
     "create_mask_from_window",
     "distribute_value",
     "pool_forward",
@@ -142,11 +143,31 @@ def conv_forward(A_prev, W, b, hparameters):
     return Z, (A_prev, W, b, hparameters)
 
 
+def conv_filter_gradients(dZ, cache):
+    """``dW`` and ``db`` of a convolution layer: the im2col matrix transposed times ``dZ``.
+
+    The part of :func:`conv_backward` that does not need ``dA_prev`` (a first layer, whose
+    input is the image, needs only this).
+
+    Args:
+        dZ: gradient of the cost with respect to ``Z``, ``(m, n_H, n_W, n_C)``.
+        cache: ``(A_prev, W, b, hparameters)`` from :func:`conv_forward`.
+    Returns:
+        dW: ``(f, f, n_C_prev, n_C)``; db: ``(1, 1, 1, n_C)``.
+    """
+    A_prev, W, _, hparameters = cache
+    f, _, _, n_C = W.shape
+    pad = hparameters["pad"]
+    dZ_mat = np.ascontiguousarray(dZ).reshape(-1, n_C)
+    cols = im2col(zero_pad(A_prev, pad) if pad else A_prev, f, hparameters["stride"]).reshape(len(dZ_mat), -1)
+    return (cols.T @ dZ_mat).reshape(W.shape), dZ_mat.sum(axis=0).reshape(1, 1, 1, n_C)
+
+
 def conv_backward(dZ, cache):
     """Backward pass of a convolution layer.
 
-    ``dW`` is the im2col matrix transposed times ``dZ``; ``dA_prev`` is ``dZ`` times the filters,
-    folded back onto the input by :func:`col2im` (overlapping windows add up).
+    ``dW`` and ``db`` come from :func:`conv_filter_gradients`; ``dA_prev`` is ``dZ`` times the
+    filters, folded back onto the input by :func:`col2im` (overlapping windows add up).
 
     Args:
         dZ: gradient of the cost with respect to ``Z``, ``(m, n_H, n_W, n_C)``.
@@ -161,16 +182,12 @@ def conv_backward(dZ, cache):
     stride, pad = hparameters["stride"], hparameters["pad"]
     m, n_H_prev, n_W_prev, _ = A_prev.shape
     _, n_H, n_W, _ = dZ.shape
-    A_prev_pad = zero_pad(A_prev, pad) if pad else A_prev
+    dW, db = conv_filter_gradients(dZ, cache)
     dZ_mat = np.ascontiguousarray(dZ).reshape(m * n_H * n_W, n_C)
-
-    cols = im2col(A_prev_pad, f, stride).reshape(m * n_H * n_W, -1)
-    dW = (cols.T @ dZ_mat).reshape(f, f, n_C_prev, n_C)
-    db = dZ_mat.sum(axis=0).reshape(1, 1, 1, n_C)
     # one (m n_H n_W, n_C) x (n_C, n_C_prev) product per kernel offset, batched in one call
     dcols = np.matmul(dZ_mat[None], W.reshape(f * f, n_C_prev, n_C).transpose(0, 2, 1))
     dcols = dcols.reshape(f, f, m, n_H, n_W, n_C_prev)
-    dA_prev_pad = col2im(dcols, A_prev_pad.shape, stride)
+    dA_prev_pad = col2im(dcols, (m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev), stride)
     dA_prev = dA_prev_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]
     return np.ascontiguousarray(dA_prev), dW, db
 

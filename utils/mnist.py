@@ -44,6 +44,7 @@ __all__ = [
 MNIST_ENV = "MNIST_PATH"
 CACHE_ENV = "DL_WORKBOOK_CACHE"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+N_TRAIN = 60_000  # MNIST's training images come first in OpenML's mnist_784
 SAMPLE_NOTE = (
     "NOTE: the full MNIST could not be found or downloaded; using the {n:,}-image sample shipped "
     "with the course ({n_train:,} training + {n_test:,} test images), NOT the full 70,000-image MNIST. "
@@ -121,8 +122,8 @@ def _download_openml(data_home=None):
     X, y = fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False, data_home=data_home, n_retries=2)
     X = np.asarray(X).reshape(-1, 28, 28).astype(np.uint8)
     y = np.asarray(y).astype(np.int64)
-    n_train = len(X) * 6 // 7  # OpenML keeps the original order: 60,000 training, then 10,000 test
-    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+    # OpenML keeps the original order: 60,000 training images, then 10,000 test images
+    return X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:]
 
 
 def _save_npz(path, arrays):
@@ -190,7 +191,7 @@ def resolve_mnist(path=None, download=True, cache=None, verbose=True):
     return arrays, "sample"
 
 
-def load_mnist(path=None, download=True, cache=None, verbose=True):
+def load_mnist(path=None, download=True, cache=None, verbose=True, allow_sample=True):
     """Load MNIST from the first source that has it.
 
     Order: ``path``; the ``MNIST_PATH`` environment variable; the local cache
@@ -203,13 +204,17 @@ def load_mnist(path=None, download=True, cache=None, verbose=True):
         download: whether to try OpenML (set ``False`` to stay offline).
         cache: override the cache file.
         verbose: print where the data came from.
+        allow_sample: ``False`` refuses the shipped sample (benchmarks need the full MNIST).
     Returns:
         x_train: uint8 (n_train, 28, 28); y_train: int64 (n_train,);
         x_test: uint8 (n_test, 28, 28); y_test: int64 (n_test,).
     Raises:
-        MnistError: an explicit ``path`` or ``MNIST_PATH`` is missing or malformed.
+        MnistError: an explicit ``path`` or ``MNIST_PATH`` is missing or malformed, or only the
+        sample was found and ``allow_sample`` is ``False``.
     """
-    arrays, _ = resolve_mnist(path, download=download, cache=cache, verbose=verbose)
+    arrays, source = resolve_mnist(path, download=download, cache=cache, verbose=verbose)
+    if source == "sample" and not allow_sample:
+        raise MnistError(f"the full MNIST is needed here, not the sample: set {MNIST_ENV} to a full mnist.npz")
     return arrays
 
 

@@ -279,12 +279,9 @@ class Momentum(Optimizer):
 
     def _update(self, name, p, g):
         v = self._slot("v", name, p)
-        tmp = self._slot("tmp", name, p)
         v *= self.beta
-        np.multiply(g, 1.0 - self.beta, out=tmp)
-        v += tmp
-        np.multiply(v, self.lr, out=tmp)
-        p -= tmp
+        v += (1 - self.beta) * g
+        p -= self.lr * v
 
 
 class RMSprop(Optimizer):
@@ -297,16 +294,9 @@ class RMSprop(Optimizer):
 
     def _update(self, name, p, g):
         s = self._slot("s", name, p)
-        tmp = self._slot("tmp", name, p)
         s *= self.beta
-        np.square(g, out=tmp)
-        tmp *= 1.0 - self.beta
-        s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.lr
-        p -= tmp
+        s += (1 - self.beta) * np.square(g)
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
 class Adam(Optimizer):
@@ -328,7 +318,8 @@ class Adam(Optimizer):
         self._c2 = 1.0 - self.beta2 ** self.t
 
     def _update(self, name, p, g):
-        # In-place ufuncs and one scratch array per parameter: no temporaries in the training loop.
+        # In-place ufuncs and one scratch array per parameter: no temporaries in the training loops
+        # (Adam is the optimizer every trainer of the course uses).
         v = self._slot("v", name, p)
         s = self._slot("s", name, p)
         tmp = self._slot("tmp", name, p)

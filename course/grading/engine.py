@@ -9,42 +9,24 @@ writer of the real gradebook (SQLite or any SQLAlchemy URL) and of ``autograded/
 ``feedback/``, so concurrent grading never locks or loses a grade.
 """
 import concurrent.futures as cf
+import dataclasses
 import multiprocessing
 import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 
 from course.build import generate_release
-from course.grading import nbgrader_speedups
-from course.grading.results import SubmissionResult, assignment_layout, read_results
+from course.grading.results import SubmissionResult, assignment_layout, cell_rows, read_results
 from course.grading.sandbox import Limits
 from course.grading.worker import grade_one, warm_up
 from course.nbgrader_api import make_api
 from course.paths import COURSE_ROOT, CourseError, check_assignment
 
 DEFAULT_TIMEOUT = 120  # seconds per cell
-
-
-nbgrader_speedups.install()  # the alembic head asked once, not once per gradebook
-
-
-@contextmanager
-def quick_environment():
-    """Kernels started inside this block (plain nbgrader's) run training cells in quick mode."""
-    old = os.environ.get("COURSE_QUICK")
-    os.environ["COURSE_QUICK"] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("COURSE_QUICK", None)
-        else:
-            os.environ["COURSE_QUICK"] = old
 
 
 def find_submissions(assignment, root=COURSE_ROOT):
@@ -114,27 +96,16 @@ def store_answer(gb, assignment, answer):
     for nb in sub.notebooks:
         if nb.name in rows.get("penalties", {}):
             nb.late_submission_penalty = rows["penalties"][nb.name]
-    for g, key in _cell_records(gb, Grade, sub):
-        r = grades.get(key)
+    for notebook, cell, g in cell_rows(gb, Grade, sub.id).all():
+        r = grades.get(f"{notebook}/{cell}")
         if r is None or answer.get("error"):
             g.auto_score, g.needs_manual_grade = 0.0, False
         else:
             g.auto_score, g.needs_manual_grade = r["auto_score"], r["needs_manual_grade"]
-    for c, key in _cell_records(gb, Comment, sub):
-        if key in comments:
-            c.auto_comment = comments[key]
+    for notebook, cell, c in cell_rows(gb, Comment, sub.id).all():
+        if f"{notebook}/{cell}" in comments:
+            c.auto_comment = comments[f"{notebook}/{cell}"]
     gb.db.commit()
-
-
-def _cell_records(gb, table, sub):
-    """(record, "notebook/grade_id") for every Grade or Comment of a submission, in one query."""
-    from nbgrader.api import BaseCell, Notebook, SubmittedNotebook
-    found = (gb.db.query(table, Notebook.name, BaseCell.name)
-             .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
-             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-             .join(BaseCell, table.cell_id == BaseCell.id)
-             .filter(SubmittedNotebook.assignment_id == sub.id))
-    return [(record, f"{notebook}/{cell}") for record, notebook, cell in found]
 
 
 def _replace_tree(folder, files):
@@ -237,8 +208,7 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
     check_assignment(assignment, root)
     root = Path(root)
     students = find_submissions(assignment, root) if students is None else list(students)
-    limits = limits or Limits(cell_timeout=timeout)
-    limits.cell_timeout = timeout
+    limits = dataclasses.replace(limits or Limits(), cell_timeout=timeout)  # the caller's object stays as it was
     api = make_api(root, db_url=db_url)
     db_url = api.coursedir.db_url
     course_id = api.coursedir.course_id
@@ -281,9 +251,8 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
             _replace_tree(root / "autograded" / student / assignment, answer.get("autograded", {}))
             if feedback:
                 _replace_tree(root / "feedback" / student / assignment, answer.get("feedback", {}))
-            result = read_results(db_url, course_id, assignment, student, root / "autograded" / student / assignment,
-                                  seconds=answer.get("seconds", 0.0), error=answer.get("error", ""), gb=gb,
-                                  layout=layout)
+            result = read_results(gb, layout, assignment, student, root / "autograded" / student / assignment,
+                                  seconds=answer.get("seconds", 0.0), error=answer.get("error", ""))
             result.cell_seconds = answer.get("cell_seconds", 0.0)
             result.problems = answer.get("problems", [])
             result.timings = answer.get("timings") or {}

@@ -128,19 +128,14 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
     import itertools
     import operator
     _is, _repeat, _all, _map, _frozenset = operator.is_, itertools.repeat, all, map, frozenset
-    # Bound methods are compared with same() (ipykernel rebinds builtins.input for every request);
+    # One C-level pass over every module entry when nothing changed (the usual case). Bound
+    # methods are compared with same() (ipykernel rebinds builtins.input for every request);
     # everything else must be the very object recorded.
-    mod_keys = {}
-    for name, (mod, snap) in modules.items():
-        plain = [(k, v) for k, v in snap.items() if not _isinstance(v, _MethodType)]
-        methods = tuple((k, v) for k, v in snap.items() if _isinstance(v, _MethodType))
-        mod_keys[name] = (tuple(k for k, v in plain), tuple(v for k, v in plain), methods)
-    # the same, flattened over every module: one C-level pass when nothing changed (the usual case)
+    entries = [(mod.__dict__, k, v) for mod, snap in modules.values() for k, v in snap.items()]
+    flat_dicts, flat_keys, flat_values = (tuple(column) for column in
+                                          zip(*(e for e in entries if not _isinstance(e[2], _MethodType))))
+    flat_methods = tuple(e for e in entries if _isinstance(e[2], _MethodType))
     _dict_get = _dict.get
-    flat_dicts = tuple(mod.__dict__ for name, (mod, snap) in modules.items() for _ in mod_keys[name][0])
-    flat_keys = tuple(k for name in modules for k in mod_keys[name][0])
-    flat_values = tuple(v for name in modules for v in mod_keys[name][1])
-    flat_methods = tuple((mod.__dict__, k, v) for name, (mod, snap) in modules.items() for k, v in mod_keys[name][2])
     module_names = tuple(modules)
     module_objects = tuple(mod for mod, snap in modules.values())
     module_dicts = tuple(mod.__dict__ for mod in module_objects)
@@ -181,27 +176,13 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
     body_parts = [(operator.attrgetter(attr), tuple(b[i] for b in bodies))
                   for i, attr in ((1, "__code__"), (2, "__defaults__"), (3, "__kwdefaults__"))]
 
-    def values_same(d, keys, values):
-        """Every ``d[k]`` is (identically) ``values[i]``."""
-        return _all(_map(_is, _map(d.get, keys, _repeat(MISSING)), values))
-
-    def module_intact(name, mod, with_keys):
-        keys, values, methods = mod_keys[name]
-        d = mod.__dict__
-        if not (values_same(d, keys, values) and _all(same(d.get(k, MISSING), v) for k, v in methods)):
-            return False
-        if name == "builtins":
-            return d.keys() == builtins_keys
-        keyset, extras = known[name]
-        return not with_keys or (d.keys() == keyset and _all(d.get(k, MISSING) is v for k, v in extras))
-
     def bodies_intact():
         return _all(_all(_map(_is, _map(get, funcs), parts)) for get, parts in body_parts)
 
     def class_intact(cls):
         keys, values = cls_keys[cls]
         d = cls.__dict__
-        return _len(d) == _len(keys) and values_same(d, keys, values)
+        return _len(d) == _len(keys) and _all(_map(_is, _map(d.get, keys, _repeat(MISSING)), values))
 
     def instance_intact(d, snap):
         return _all(_map(_is, _map(snap.get, d, _repeat(MISSING)), d.values()))
@@ -211,8 +192,6 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
         for name, (mod, snap) in (() if all_modules_intact() else modules.items()):
             if sys.modules.get(name) is not mod:
                 bad.append(f"sys.modules[{name!r}] was replaced")
-            if module_intact(name, mod, name == "builtins"):
-                continue
             d = mod.__dict__
             for k, v in snap.items():
                 if not same(d.get(k, MISSING), v):
@@ -282,8 +261,6 @@ def _install(preimports):  # noqa: C901 - one closure keeps the pristine referen
         for name, (mod, snap) in (() if all_modules_intact(every_name=True) else modules.items()):
             if sys.modules.get(name) is not mod:
                 sys.modules[name] = mod
-            if module_intact(name, mod, True):
-                continue
             d = mod.__dict__
             for k, v in snap.items():
                 if not same(d.get(k, MISSING), v):

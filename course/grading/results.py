@@ -1,9 +1,9 @@
 """What grading produced, per submission and per graded cell, read back from nbgrader."""
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 
 
 @dataclass
@@ -41,54 +41,53 @@ class SubmissionResult:
         return {c.grade_id: c.score for c in self.cells}
 
 
-def first_error(cell):
-    """``'AssertionError: message'`` of the first error output of a cell, or ''."""
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+TIMEOUT = "Timeout: the cell ran longer than the time limit and was stopped (an endless loop?)"
+
+
+def strip_ansi(text):
+    """``text`` without terminal colour codes (IPython colours tracebacks)."""
+    return _ANSI.sub("", text)
+
+
+def error_line(cell):
+    """``'ename: first line of evalue'`` of a cell's first error output, or '' if it has none.
+
+    A ``KeyboardInterrupt`` is nbclient stopping the cell at its time limit, and says so; a bare
+    ``NotImplementedError`` says that something is not written yet.
+    """
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            value = (out.get("evalue") or "").strip().splitlines()
-            text = f"{out.get('ename', 'Error')}: {value[0] if value else ''}".rstrip(": ")
-            return text[:300]
+            value = strip_ansi(out.get("evalue") or "").strip().splitlines()
+            name = out.get("ename") or "Error"
+            if name == "KeyboardInterrupt":
+                return TIMEOUT
+            if name == "NotImplementedError" and not value:
+                return "NotImplementedError (not written yet)"
+            return (f"{name}: {value[0]}" if value else name)[:300]
     return ""
 
 
-def _notebook(notebook):
-    """A parsed notebook (passed through), or the one read from a path; None if unreadable."""
-    if not isinstance(notebook, (str, Path)):
-        return notebook
-    try:
-        return nbformat.read(str(notebook), as_version=4)
-    except Exception:  # noqa: BLE001 - missing or broken: no messages
-        return None
-
-
-def cell_messages(notebook):
-    """grade_id -> first error message, for the graded cells of an autograded notebook (or its path)."""
-    nb = _notebook(notebook)
-    if nb is None:
-        return {}
+def cell_messages(nb):
+    """grade_id -> first error message, for the graded cells of an autograded notebook."""
     messages = {}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and cell.cell_type == "code":
-            messages[meta.get("grade_id", "")] = first_error(cell)
+            messages[meta.get("grade_id", "")] = error_line(cell)
     return messages
 
 
-def own_cell_errors(notebook):
-    """(grade_id, first error) of the solution cells that raised, in an autograded notebook (or its path).
+def own_cell_errors(nb):
+    """(grade_id, first error) of the solution cells that raised, in an autograded notebook.
 
     A test usually fails because something above it did: these say what (a timeout, an
     exception in the student's own cell).
     """
-    nb = _notebook(notebook)
-    if nb is None:
-        return []
     errors = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        message = first_error(cell) if cell.cell_type == "code" and meta.get("solution") else ""
-        if message.startswith("KeyboardInterrupt"):
-            message = "interrupted: it ran longer than the time limit per cell"
+        message = error_line(cell) if cell.cell_type == "code" and meta.get("solution") else ""
         if message:
             errors.append((meta.get("grade_id", "?"), message))
     return errors
@@ -101,48 +100,53 @@ def assignment_layout(gb, assignment):
     return asg.max_score, [(nb.name, [(c.name, c.max_score) for c in nb.grade_cells]) for nb in asg.notebooks]
 
 
+def cell_rows(gb, table, submission_id, *columns):
+    """``(notebook, grade_id, *columns)`` for every ``Grade`` or ``Comment`` record of one
+    submission (a ``SubmittedAssignment`` id), in one query; without ``columns`` the last item
+    is the record itself."""
+    from nbgrader.api import BaseCell, Notebook, SubmittedNotebook
+
+    return (gb.db.query(Notebook.name, BaseCell.name, *(columns or (table,))).select_from(table)
+            .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
+            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+            .join(BaseCell, table.cell_id == BaseCell.id)
+            .filter(SubmittedNotebook.assignment_id == submission_id))
+
+
 def submission_scores(gb, assignment, student):
-    """{(notebook, grade_id): score} of one submission, in one query; {} if it has none."""
-    from nbgrader.api import BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+    """{(notebook, grade_id): score} of one submission; {} if it has none."""
+    from nbgrader.api import Grade, MissingEntry
 
-    asg = gb.find_assignment(assignment)
-    found = (gb.db.query(Notebook.name, BaseCell.name, Grade.score).select_from(Grade)
-             .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-             .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-             .join(BaseCell, Grade.cell_id == BaseCell.id)
-             .filter(SubmittedAssignment.assignment_id == asg.id, SubmittedAssignment.student_id == student))
-    return {(notebook, cell): score for notebook, cell, score in found}
+    try:
+        submission = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return {}
+    return {(notebook, cell): score for notebook, cell, score in cell_rows(gb, Grade, submission.id, Grade.score)}
 
 
-_NO_GRADE = object()
-
-
-def read_results(db_url, course_id, assignment, student, autograded_dir, seconds=0.0, error="", gb=None,
-                 layout=None):
+def read_results(gb, layout, assignment, student, autograded_dir, seconds=0.0, error=""):
     """Build a SubmissionResult from the gradebook (scores) and the autograded notebook (messages).
 
-    A notebook that nbgrader could not grade has no grades in the gradebook: every graded cell
-    of the assignment then scores 0, with ``error`` as the reason. ``gb``: an open Gradebook to
-    use; ``layout``: :func:`assignment_layout`, if already read.
+    ``gb``: the open gradebook; ``layout``: :func:`assignment_layout`. A notebook that nbgrader
+    could not grade has no grades in the gradebook: every graded cell of the assignment then
+    scores 0, with ``error`` as the reason.
     """
-    if gb is None:
-        with Gradebook(db_url, course_id) as opened:
-            return read_results(db_url, course_id, assignment, student, autograded_dir, seconds, error, opened, layout)
-    max_score, notebooks = layout or assignment_layout(gb, assignment)
+    max_score, notebooks = layout
     result = SubmissionResult(student, assignment, max_score=max_score, seconds=seconds, error=error)
     scores = submission_scores(gb, assignment, student)
     for notebook, cells in notebooks:
-        nb = _notebook(Path(autograded_dir) / f"{notebook}.ipynb")
+        try:
+            nb = nbformat.read(str(Path(autograded_dir) / f"{notebook}.ipynb"), as_version=4)
+        except Exception:  # noqa: BLE001 - missing or broken: no messages
+            nb = nbformat.v4.new_notebook()
         messages = cell_messages(nb)
         result.cell_errors += own_cell_errors(nb)
         for name, cell_max in cells:
-            score = scores.get((notebook, name), _NO_GRADE)
-            if score is _NO_GRADE:
+            if (notebook, name) in scores:
+                score = scores[notebook, name] or 0.0
+            else:
                 score = 0.0
                 messages.setdefault(name, error or "not graded")
-            elif score is None:
-                score = 0.0
             message = messages.get(name, "") if score < cell_max else ""
             if score < cell_max and not message:
                 message = error or "cell missing or not run"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
-from traitlets import DottedObjectName, Type, default
+from traitlets import Type, default
 
 from course.grading.kernel_process import KernelProcess
 from course.paths import COURSE_ROOT
@@ -39,14 +39,11 @@ ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND", "MN
 
 
 def data_paths():
-    """Data files a notebook may load that live outside the kernel's view (MNIST): kept readable."""
-    found = []
-    if os.environ.get("MNIST_PATH"):
-        found.append(os.environ["MNIST_PATH"])
-    cache = os.environ.get("DL_WORKBOOK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "dl-workbook")
-    if os.path.isdir(cache):
-        found.append(cache)
-    return [str(Path(p).resolve()) for p in found if os.path.exists(p)]
+    """Data a notebook may load from outside the kernel's view (MNIST_PATH, utils.mnist's cache
+    folder): kept readable."""
+    from utils.mnist import MNIST_ENV, cache_path
+    found = [os.environ.get(MNIST_ENV, ""), str(cache_path().parent)]
+    return [str(Path(p).resolve()) for p in found if p and os.path.exists(p)]
 
 
 @dataclass
@@ -115,11 +112,10 @@ class Sandbox:
     uid: int = None
 
     def request(self):
+        from utils.mnist import CACHE_ENV, cache_path
         env = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
         work = str(self.workdir)
-        cache = os.path.join(os.path.expanduser("~"), ".cache", "dl-workbook")
-        if "DL_WORKBOOK_CACHE" not in env and os.path.isdir(cache):
-            env["DL_WORKBOOK_CACHE"] = cache  # HOME changes below; the grader's cache stays visible
+        env[CACHE_ENV] = str(cache_path().parent)  # HOME changes below; the grader's cache stays the same
         env.update(HOME=work, TMPDIR=work, COURSE_QUICK="1", MALLOC_ARENA_MAX="2", OPENBLAS_NUM_THREADS="1",
                    OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLCONFIGDIR=os.path.join(work, ".matplotlib"),
                    IPYTHONDIR=os.path.join(work, ".ipython"), PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -326,7 +322,6 @@ class SandboxKernelManager(AsyncKernelManager):
     _async_shutdown_kernel = _pending_without_pause(KernelManager._async_shutdown_kernel.__wrapped__)
     start_kernel = _async_start_kernel
     shutdown_kernel = _async_shutdown_kernel
-    client_class = DottedObjectName("course.grading.sandbox.ReadyKernelClient")
     client_factory = Type(klass="course.grading.sandbox.ReadyKernelClient")
 
     def __init__(self, **kwargs):

@@ -12,6 +12,8 @@ from pathlib import Path
 from course.grading import nbgrader_speedups
 from course.grading.sandbox import Limits, Sandbox, isolation_available, use_sandbox
 
+nbgrader_speedups.install()  # in every process that grades: pool and Dask workers, and the parent
+
 _ANSWER_FILES_LIMIT = 50 * 1024 * 1024  # bytes of autograded/feedback files sent back
 
 
@@ -86,11 +88,10 @@ def submission_problem(folder):
 
 
 def read_rows(db_url, course_id, assignment, student):
-    """The autograder's records of one submission: timestamp, grades, comments, late penalties.
+    """The autograder's records of one submission: timestamp, grades, comments, late penalties."""
+    from nbgrader.api import Comment, Gradebook, Grade, MissingEntry, Notebook, SubmittedNotebook
 
-    Read with three queries over nbgrader's own tables (walking the ORM relationships cell by
-    cell took about thirty)."""
-    from nbgrader.api import BaseCell, Comment, Gradebook, Grade, MissingEntry, Notebook, SubmittedNotebook
+    from course.grading.results import cell_rows
 
     rows = {"timestamp": None, "grades": {}, "comments": {}, "penalties": {}}
     with Gradebook(db_url, course_id) as gb:
@@ -99,22 +100,13 @@ def read_rows(db_url, course_id, assignment, student):
         except MissingEntry:
             return rows
         rows["timestamp"] = sub.timestamp
-        notebooks = (gb.db.query(Notebook.name, SubmittedNotebook.late_submission_penalty)
-                     .join(SubmittedNotebook, SubmittedNotebook.notebook_id == Notebook.id)
-                     .filter(SubmittedNotebook.assignment_id == sub.id))
-        rows["penalties"] = {name: penalty for name, penalty in notebooks}
-        for table, columns in ((Grade, (Grade.auto_score, Grade.needs_manual_grade)), (Comment, (Comment.auto_comment,))):
-            found = (gb.db.query(Notebook.name, BaseCell.name, *columns).select_from(table)
-                     .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
-                     .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                     .join(BaseCell, table.cell_id == BaseCell.id)
-                     .filter(SubmittedNotebook.assignment_id == sub.id))
-            for notebook, cell, *values in found:
-                if table is Grade:
-                    rows["grades"][f"{notebook}/{cell}"] = {"auto_score": values[0],
-                                                            "needs_manual_grade": bool(values[1])}
-                else:
-                    rows["comments"][f"{notebook}/{cell}"] = values[0]
+        rows["penalties"] = dict(gb.db.query(Notebook.name, SubmittedNotebook.late_submission_penalty)
+                                 .join(SubmittedNotebook, SubmittedNotebook.notebook_id == Notebook.id)
+                                 .filter(SubmittedNotebook.assignment_id == sub.id).all())
+        for notebook, cell, score, manual in cell_rows(gb, Grade, sub.id, Grade.auto_score, Grade.needs_manual_grade):
+            rows["grades"][f"{notebook}/{cell}"] = {"auto_score": score, "needs_manual_grade": bool(manual)}
+        for notebook, cell, comment in cell_rows(gb, Comment, sub.id, Comment.auto_comment):
+            rows["comments"][f"{notebook}/{cell}"] = comment
     return rows
 
 
@@ -142,7 +134,7 @@ def grade_one(job, gradebook=None):
     from course.grading.guard import GuardedExecute
     from course.nbgrader_api import make_api
 
-    start, cpu_start = time.perf_counter(), time.process_time()
+    start = time.perf_counter()
     asg, student = job["assignment"], job["student"]
     answer = {"student": student, "error": "", "rows": None, "autograded": {}, "feedback": {},
               "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": "", "host": os.uname().nodename}
@@ -162,7 +154,6 @@ def grade_one(job, gradebook=None):
         _write_tree(work, job.get("source_files", {}))
         db = _scratch_gradebook()
         db_url = f"sqlite:///{db}"
-        nbgrader_speedups.install()
         nbgrader_speedups.close_connections(db_url)
         db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
         answer["error"] = submission_problem(folder)
@@ -215,10 +206,9 @@ def grade_one(job, gradebook=None):
         _stop_kernel(GuardedExecute_prestarted())
         _stop_kernel(km)
         shutil.rmtree(scratch, ignore_errors=True)
-        _remove_workdir(work)
+        shutil.rmtree(work, ignore_errors=True)
         _prepare_next(job)  # the next submission's kernel boots while this answer travels
         answer["seconds"] = time.perf_counter() - start
-        answer.setdefault("timings", {})["grader_cpu"] = time.process_time() - cpu_start
     return answer
 
 
@@ -250,7 +240,7 @@ def _take_kernel(job):
         if key == _sandbox_key(job) and km is not None and _alive(km):
             return work, box, km
         _stop_kernel(km)
-        _remove_workdir(work)
+        shutil.rmtree(work, ignore_errors=True)
     return _new_kernel(job)
 
 
@@ -269,7 +259,7 @@ def release_prepared_kernel():
     prepared = _next.pop("kernel", None)
     if prepared is not None:
         _stop_kernel(prepared[3])
-        _remove_workdir(prepared[1])
+        shutil.rmtree(prepared[1], ignore_errors=True)
 
 
 def _alive(km):
@@ -278,10 +268,6 @@ def _alive(km):
         return bool(run_sync(km.is_alive)())
     except Exception:  # noqa: BLE001
         return False
-
-
-def _remove_workdir(work):
-    shutil.rmtree(work, ignore_errors=True)
 
 
 def _prestart_kernel(work, preimports=()):
@@ -313,8 +299,9 @@ def _stop_kernel(km):
     from jupyter_core.utils import run_sync
     try:
         if km.has_kernel:
-            run_sync(km.shutdown_kernel)(now=True)
-        run_sync(km.cleanup_resources)()
+            run_sync(km.shutdown_kernel)(now=True)  # cleans up too
+        else:
+            run_sync(km.cleanup_resources)()
     except Exception:  # noqa: BLE001
         pass
 

@@ -9,7 +9,6 @@ Every attack is a notebook built from one of two honest bases:
 ``expected(attack, twin_scores)`` says, per graded cell, what an honest grader gives.
 """
 import copy
-import json
 import textwrap
 
 from course.paths import COURSE_ROOT
@@ -19,8 +18,6 @@ ASG = "01_activations"
 GRADED = ["test_sigmoid", "test_sigmoid_derivative", "test_tanh", "test_tanh_derivative", "test_relu",
           "test_relu_derivative", "test_leaky_relu", "test_leaky_relu_derivative", "test_softmax",
           "test_softmax_jacobian"]
-# graded cells that come before the relu solution cell (where the "reference" attacks strike)
-BEFORE_RELU = GRADED[:4]
 
 WRONG_HELPER = textwrap.dedent('''
     def __wrong__(args):
@@ -363,7 +360,3 @@ def build_all(root=COURSE_ROOT):
 def expected(base_scores, lost):
     """Per graded cell: the honest twin's score, or 0 for the cells the attack was allowed to cost."""
     return {gid: (0.0 if gid in lost else s) for gid, s in base_scores.items()}
-
-
-def to_json(nb):
-    return json.dumps(nb)
