@@ -64,7 +64,9 @@ def postgres_url():
     os.chmod(base, 0o755)
     shutil.chown(base, "postgres", "postgres")
     data, port = base / "pg", free_port()
-    as_pg = ["runuser", "-u", "postgres", "--"]
+    # runuser lives in /usr/sbin, which a non-login shell's PATH may lack
+    runuser = shutil.which("runuser", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    as_pg = [runuser or "runuser", "-u", "postgres", "--"]
     subprocess.run(as_pg + [str(pg_bin() / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
                    check=True, capture_output=True)
     ctl = as_pg + [str(pg_bin() / "pg_ctl"), "-D", str(data)]
