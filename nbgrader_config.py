@@ -1,9 +1,12 @@
 """nbgrader settings of the course. The course root is this folder."""
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)  # `course` is importable even before `pip install -e .`
 
 c.CourseDirectory.course_id = "dl-workbook"
 c.CourseDirectory.root = HERE
@@ -26,6 +29,19 @@ c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 c.Execute.allow_errors = True
 
+# Autograding: nbgrader's pipeline with CheckedExecute in the place of Execute. Graded test cells
+# that have a grader-side test in course/checks/<assignment>.py are judged there, in the grader's
+# process, against course/reference; the kernel only runs the student's notebook.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,  # noqa: E402
+                                    LimitOutput, SaveAutoGrades)
+
+from course.grading.checked_execute import CheckedExecute  # noqa: E402
+
+c.CheckedExecute.checks_dir = "course/checks"
+c.Autograde.autograde_preprocessors = [CheckedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
 # Huge outputs are truncated before they reach the feedback.
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 60
@@ -33,10 +49,6 @@ c.LimitOutput.max_traceback = 60
 # Feedback shows scores and failure messages but never the hidden tests: nbgrader's
 # GenerateFeedback renders the autograded notebook, which holds the hidden tests again, so the
 # course's preprocessor removes them and trims tracebacks before the HTML is written.
-import sys  # noqa: E402
-
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)  # `course` is importable even before `pip install -e .`
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 

@@ -2,13 +2,13 @@
 
 Figures:
 
-- ``cnn_test_accuracy``: test accuracy (full 10,000 images) of ``utils.cnn_model`` (conv 5x5x8 ->
+- ``cnn_test_accuracy``: test accuracy (full 10,000 images) of ``course.reference.cnn_model`` (conv 5x5x8 ->
   ReLU -> max-pool -> conv 5x5x16 -> ReLU -> max-pool -> dense 10 -> softmax) after ``EPOCHS``
   epochs of Adam on the 60,000 training images, with the notebook's settings;
 - ``cnn_train_seconds``: wall time of that training (``cnn_train_cpu_seconds``: its CPU time,
   which equals the wall time on an idle machine; training uses one BLAS thread);
 - ``conv_reference_speedup``: time of a readable loop ``conv_forward`` + ``conv_backward`` (below,
-  the loops a student writes) divided by the time of ``utils.cnn_utils`` on a batch of 64 inputs
+  the loops a student writes) divided by the time of ``course.reference.cnn_utils`` on a batch of 64 inputs
   28x28x8 with sixteen 3x3 filters (stride 1, pad 1), float64, both on one BLAS thread (best of
   5 runs for the reference). The outputs are compared first.
 
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from utils import cnn_model, cnn_utils
+from course.reference import cnn_model, cnn_utils
 from utils.mnist import load_mnist
 from utils.runtime import blas_threads
 

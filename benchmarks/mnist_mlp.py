@@ -1,4 +1,4 @@
-"""Benchmark: the from-scratch MLP of ``utils.mlp`` on the full MNIST.
+"""Benchmark: the from-scratch MLP of ``course.reference.mlp`` on the full MNIST.
 
 Trains a 784-512-256-10 ReLU network (He init, mini-batches of 256, Adam at 2e-3 decaying by
 0.7 per epoch, float32) for 8 epochs on the 60,000 training images and measures the accuracy
@@ -24,7 +24,7 @@ def run(progress=False):
         (wall-clock time of the training loop only: no loading, no evaluation) and
         ``mnist_mlp_config`` (architecture and hyper-parameters).
     """
-    from utils.mlp import accuracy, train_mlp
+    from course.reference.mlp import accuracy, train_mlp
     from utils.mnist import load_mnist, normalize
 
     x_train, y_train, x_test, y_test = load_mnist(allow_sample=False)

@@ -5,7 +5,7 @@ truncated BPTT over the last 10 steps, 300 epochs) on windows of 50 values of si
 t and reports the validation RMSE on the last 50 records (the seed practical reported 0.127;
 target: at most 0.05) and the training time.
 """
-from utils.sequence_data import fit_rnn_regressor, predict_rnn_regressor, rmse, sine_wave_dataset
+from course.reference.sequence_data import fit_rnn_regressor, predict_rnn_regressor, rmse, sine_wave_dataset
 
 
 def run():

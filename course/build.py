@@ -38,6 +38,7 @@ def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None
         the path of the generated ``release_dir/<assignment>`` folder.
     """
     validate_assignment(assignment, root)
+    write_expected(assignment, root)
     overrides = {}
     if release_dir is not None:
         overrides["CourseDirectory"] = {"release_directory": str(Path(release_dir).resolve())}
@@ -49,6 +50,29 @@ def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None
     # nbgrader copies the source folder's other files too; it never needs a checkpoint folder.
     shutil.rmtree(out / ".ipynb_checkpoints", ignore_errors=True)
     return out
+
+
+def write_expected(assignment, root=COURSE_ROOT):
+    """Write ``source/<assignment>/expected.json`` from the grader-side checks' expected values.
+
+    The visible tests print these (``utils.testing.expected``): every expected number a student
+    reads is computed from the answer key here, never typed. Nothing is written for an assignment
+    without checks; the file is only replaced when its content changes.
+    """
+    from course.checks import EXPECTED_FILE, expected_json, load_checks
+    from course.grading.engine import checks_folder
+
+    folder = checks_folder(make_api(root), root)
+    checks = load_checks(folder, assignment) if folder else None
+    if checks is None or not checks.expected_values:
+        return None
+    path = Path(root) / "source" / assignment / EXPECTED_FILE
+    text = expected_json(checks)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return path
 
 
 def fresh_build_differences(assignment, root=COURSE_ROOT):

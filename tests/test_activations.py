@@ -1,8 +1,8 @@
-"""utils.activations: values, derivatives against finite differences, stability at |z| = 1000."""
+"""course.reference.activations: values, derivatives against finite differences, stability at |z| = 1000."""
 import numpy as np
 import pytest
 
-from utils import activations as act
+from course.reference import activations as act
 from utils.testing import numerical_gradient, relative_error
 
 NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]

@@ -1,10 +1,10 @@
-"""utils.autodiff: the hand-worked graph, every operation against finite differences, reuse."""
+"""course.reference.autodiff: the hand-worked graph, every operation against finite differences, reuse."""
 import math
 
 import numpy as np
 import pytest
 
-from utils.autodiff import Value
+from course.reference.autodiff import Value
 
 
 def test_hand_worked_graph():

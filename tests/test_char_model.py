@@ -1,7 +1,7 @@
-"""Unit tests of utils.char_model: encoding, streams, gradients, sampling."""
+"""Unit tests of course.reference.char_model: encoding, streams, gradients, sampling."""
 import numpy as np
 
-from utils import char_model as C
+from course.reference import char_model as C
 from utils.testing import numerical_gradient, relative_error
 
 NAMES = ["anna", "bob", "carla", "dave", "eve", "zoe", "maximilian", "ida"]

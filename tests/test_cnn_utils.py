@@ -1,8 +1,8 @@
-"""utils.cnn_utils against straightforward loop versions (the oracle below) and finite differences."""
+"""course.reference.cnn_utils against straightforward loop versions (the oracle below) and finite differences."""
 import numpy as np
 import pytest
 
-from utils import cnn_utils as cu
+from course.reference import cnn_utils as cu
 from utils.testing import numerical_gradient, relative_error
 
 
@@ -263,7 +263,7 @@ def test_pool_ties_split_shares_the_gradient():
 
 
 def test_cnn_model_gradients_match_finite_differences():
-    from utils import cnn_model as cm
+    from course.reference import cnn_model as cm
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(3, 28, 28)).astype(np.uint8)
@@ -291,7 +291,7 @@ def test_cnn_model_gradients_match_finite_differences():
 
 
 def test_cnn_model_learns_a_little():
-    from utils import cnn_model as cm
+    from course.reference import cnn_model as cm
 
     rng = np.random.default_rng(0)
     X = 0.3 * rng.standard_normal((128, 28, 28, 1)).astype(np.float32)

@@ -1,9 +1,9 @@
-"""utils.dense: shapes, agreement with loop versions, finite-difference gradients, training."""
+"""course.reference.dense: shapes, agreement with loop versions, finite-difference gradients, training."""
 import numpy as np
 import pytest
 
-from utils import dense
-from utils.gradient_check import gradient_check
+from course.reference import dense
+from course.reference.gradient_check import gradient_check
 
 
 def arch(*dims, hidden="relu", out="sigmoid"):

@@ -1,8 +1,8 @@
-"""utils.gradient_check: flattening round trips, detection of right and wrong gradients."""
+"""course.reference.gradient_check: flattening round trips, detection of right and wrong gradients."""
 import numpy as np
 import pytest
 
-from utils.gradient_check import (dictionary_to_vector, gradient_check, gradients_to_vector,
+from course.reference.gradient_check import (dictionary_to_vector, gradient_check, gradients_to_vector,
                                   parameter_keys, vector_to_dictionary)
 
 

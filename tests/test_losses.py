@@ -1,10 +1,10 @@
-"""utils.losses: one-hot, softmax cross-entropy and its gradient, binary cross-entropy, stability."""
+"""course.reference.losses: one-hot, softmax cross-entropy and its gradient, binary cross-entropy, stability."""
 import warnings
 
 import numpy as np
 import pytest
 
-from utils import losses
+from course.reference import losses
 from utils.testing import numerical_gradient, relative_error
 
 

@@ -1,10 +1,10 @@
-"""utils.minibatch.random_mini_batches: canonical shuffle, partition, last partial batch kept."""
+"""course.reference.minibatch.random_mini_batches: canonical shuffle, partition, last partial batch kept."""
 import math
 
 import numpy as np
 import pytest
 
-from utils.minibatch import num_mini_batches, random_mini_batches
+from course.reference.minibatch import num_mini_batches, random_mini_batches
 
 
 def _loop_reference(X, Y, size, seed):

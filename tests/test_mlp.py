@@ -1,9 +1,9 @@
-"""utils.mlp: He init, forward pass, gradients against finite differences and a column-convention
+"""course.reference.mlp: He init, forward pass, gradients against finite differences and a column-convention
 reference, and training on small problems."""
 import numpy as np
 import pytest
 
-from utils import losses, mlp
+from course.reference import losses, mlp
 from utils.testing import numerical_gradient, relative_error
 
 

@@ -238,10 +238,6 @@ def test_normalize_columns():
     np.testing.assert_allclose(X32, X, rtol=1e-6)
 
 
-def test_one_hot_reexport():
-    np.testing.assert_array_equal(mnist.one_hot(np.array([3, 0]), 10)[:, 0], np.eye(10)[3])
-
-
 def test_stratified_indices():
     y = np.repeat(np.arange(4), [10, 20, 30, 40])
     idx = mnist.stratified_indices(y, 10, seed=1)

@@ -1,11 +1,11 @@
-"""utils.optimizers: single steps against hand-computed values, bias correction, state, API agreement."""
+"""course.reference.optimizers: single steps against hand-computed values, bias correction, state, API agreement."""
 import copy
 import math
 
 import numpy as np
 import pytest
 
-from utils import optimizers as opt
+from course.reference import optimizers as opt
 
 
 def _problem(seed=0, dtype=np.float64):

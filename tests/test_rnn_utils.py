@@ -1,10 +1,10 @@
-"""Unit tests of utils.rnn_utils: canonical values, loop equivalence, finite differences, clipping."""
+"""Unit tests of course.reference.rnn_utils: canonical values, loop equivalence, finite differences, clipping."""
 import warnings
 
 import numpy as np
 import pytest
 
-from utils import rnn_utils as R
+from course.reference import rnn_utils as R
 from utils.testing import numerical_gradient, relative_error
 
 

@@ -1,7 +1,7 @@
-"""Unit tests of utils.sequence_data: the sine windows, gradients of the regressor, training."""
+"""Unit tests of course.reference.sequence_data: the sine windows, gradients of the regressor, training."""
 import numpy as np
 
-from utils import sequence_data as S
+from course.reference import sequence_data as S
 from utils.testing import numerical_gradient, relative_error
 
 

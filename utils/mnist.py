@@ -15,7 +15,7 @@ in this order, at
 A path that is given (1, 2) but missing or malformed is an error, not a silent fallback.
 
 Helpers: :func:`normalize` (images -> float columns ``(784, m)`` in ``[0, 1]``),
-:func:`one_hot`, :func:`stratified_indices`, :func:`make_sample` (rebuilds the shipped sample).
+:func:`stratified_indices`, :func:`make_sample` (rebuilds the shipped sample).
 """
 import os
 import shutil
@@ -23,14 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from utils.losses import one_hot
-
 __all__ = [
     "load_mnist",
     "resolve_mnist",
     "read_mnist_npz",
     "normalize",
-    "one_hot",
     "stratified_indices",
     "make_sample",
     "cache_path",

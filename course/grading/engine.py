@@ -2,7 +2,7 @@
 
 Each submission is autograded by :func:`course.grading.worker.grade_one` in a scratch course
 directory with its own copy of a prepared gradebook (nbgrader's own Autograde and
-GenerateFeedback, with the hardened Execute of ``guard.py``), on one of three executors:
+GenerateFeedback, with ``CheckedExecute``: grader-side verdicts, sandboxed kernel), on one of three executors:
 in this process (``workers=1``), a pool of warm local processes (``workers=N``), or a Dask
 cluster (``executor="dask"``). The workers return the grades and files; this process is the only
 writer of the real gradebook (SQLite or any SQLAlchemy URL) and of ``autograded/`` and
@@ -60,14 +60,22 @@ def preload_modules(assignment, root=COURSE_ROOT):
     """Modules imported by the locked cells of the assignment's source notebooks."""
     from nbgrader.utils import is_locked, is_solution
 
-    from course.grading.guard import imported_modules, python_source
+    from course.grading.cells import imported_modules
     found = []
     for path in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
         nb = nbformat.read(str(path), as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code" and is_locked(cell) and not is_solution(cell):
-                found += imported_modules(python_source(cell.source))
-    return list(dict.fromkeys(found))
+                found += imported_modules(cell.source)
+    # Only the student's side is ever preloaded: a kernel forked from the zygote holds whatever the
+    # zygote imported, whatever its file system view, so the answer key must never be among them.
+    return [m for m in dict.fromkeys(found) if m.split(".")[0] != "course"]
+
+
+def checks_folder(api, root):
+    """Absolute path of the course's grader-side checks (``CheckedExecute.checks_dir``), or ''."""
+    folder = api.config.CheckedExecute.get("checks_dir", "") if "CheckedExecute" in api.config else ""
+    return str((Path(root) / folder).resolve()) if folder else ""
 
 
 def _sqlite_path(db_url):
@@ -223,12 +231,14 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
     hide += [p + suffix for p in list(hide) for suffix in ("-journal", "-wal", "-shm") if os.path.exists(p + suffix)]
     preload = preload_modules(assignment, root)
     source_files = _files(root / "source" / assignment, skip_notebooks=True)
+    checks_dir = checks_folder(api, root)
     jobs = []
     for student in students:
         jobs.append({"assignment": assignment, "student": student, "course_id": course_id,
                      "files": _files(root / "submitted" / student / assignment), "source_files": source_files,
                      "timeout": timeout, "limits": vars(limits).copy(), "feedback": feedback,
-                     "isolate": isolate, "hide": hide, "preload": preload})
+                     "isolate": isolate, "hide": hide, "preload": preload,
+                     "checks_dir": checks_dir})
     if executor == "dask":
         answers = _run_dask(jobs, template, preload, scheduler)
     elif executor != "local":

@@ -131,7 +131,7 @@ def grade_one(job, gradebook=None):
         ``feedback`` (relative path -> bytes), ``seconds`` (wall), ``cell_seconds`` (time the kernel
         spent executing cells), ``problems`` (integrity checks that failed), ``stopped``.
     """
-    from course.grading.guard import GuardedExecute
+    from course.grading.checked_execute import CheckedExecute
     from course.nbgrader_api import make_api
 
     start = time.perf_counter()
@@ -159,23 +159,24 @@ def grade_one(job, gradebook=None):
         answer["error"] = submission_problem(folder)
         if not answer["error"]:
             stats = {}
-            GuardedExecute.limits, GuardedExecute.workdir, GuardedExecute.stats = box.limits, work, stats
+            CheckedExecute.limits, CheckedExecute.workdir, CheckedExecute.stats = box.limits, work, stats
             use_sandbox(box)  # for any further kernel (an assignment with several notebooks)
-            GuardedExecute.prestarted, km = km, None
+            CheckedExecute.prestarted, km = km, None
             if sum(1 for k in job["files"] if k.endswith(".ipynb") and "/" not in k) == 1:
                 # one notebook: once its kernel is shut down, no kernel of this submission remains,
                 # so the next submission's kernel can boot during nbgrader's bookkeeping
-                GuardedExecute.after_kernel = lambda: _prepare_next(job)
+                CheckedExecute.after_kernel = lambda: _prepare_next(job)
             from nbconvert.preprocessors import ClearMetadataPreprocessor
             from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                                 SaveAutoGrades)
             # nbgrader's autograde pipeline (nbgrader 0.9.6), with the hardened Execute
-            pipeline = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+            pipeline = [CheckedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                         AssignLatePenalties, CheckCellMetadata]
             api = make_api(scratch, db_url=db_url, overrides={
                 "Execute": {"timeout": int(job["timeout"])},
                 "ExecutePreprocessor": {"timeout": int(job["timeout"])},
                 "Autograde": {"autograde_preprocessors": pipeline},
+                "CheckedExecute": {"checks_dir": job.get("checks_dir", "")},
                 # nbconvert validates the whole notebook after every preprocessor (a dozen times per
                 # submission); its own option validates it once, after the last one
                 "Exporter": {"optimistic_validation": True},
@@ -185,9 +186,7 @@ def grade_one(job, gradebook=None):
             answer["timings"] = {"setup": t_autograde - start, "autograde": time.perf_counter() - t_autograde,
                                  "kernel": stats.get("kernel_seconds", 0.0), "checks": stats.get("check_seconds", 0.0)}
             # the notebook's own execution: cell time minus the grader's checks run inside the cells
-            answer["cell_seconds"] = max(0.0, stats.get("cell_seconds", 0.0) - stats.get("guard_seconds", 0.0))
-            answer["timings"]["guard_in_cells"] = stats.get("guard_seconds", 0.0)
-            answer["problems"] = stats.get("problems", [])
+            answer["cell_seconds"] = stats.get("cell_seconds", 0.0)
             answer["stopped"] = stats.get("stopped", "")
             if not outcome["success"]:
                 answer["error"] = "nbgrader could not grade this submission: " + _last_line(outcome)
@@ -202,8 +201,8 @@ def grade_one(job, gradebook=None):
         answer["error"] = f"the grader failed on this submission: {type(err).__name__}: {err}"[:500]
         answer["traceback"] = traceback.format_exc()[-3000:]
     finally:
-        GuardedExecute.after_kernel = None
-        _stop_kernel(GuardedExecute_prestarted())
+        CheckedExecute.after_kernel = None
+        _stop_kernel(_unused_prestarted())
         _stop_kernel(km)
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
@@ -273,8 +272,7 @@ def _alive(km):
 def _prestart_kernel(work, preimports=()):
     """Start the submission's kernel now: it boots while nbgrader sanitizes the notebook.
 
-    (The guard is installed by the first request, not at start-up: its snapshot must see the
-    kernel fully started.)"""
+    """
     from jupyter_core.utils import run_sync
 
     from course.grading.sandbox import SandboxKernelManager
@@ -282,14 +280,14 @@ def _prestart_kernel(work, preimports=()):
         km = SandboxKernelManager(kernel_name="python3")
         run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(work))
         return km
-    except Exception:  # noqa: BLE001 - GuardedExecute starts one itself then
+    except Exception:  # noqa: BLE001 - CheckedExecute starts one itself then
         return None
 
 
-def GuardedExecute_prestarted():  # noqa: N802
+def _unused_prestarted():
     """The prestarted kernel if nobody used it (nbgrader failed before executing), else None."""
-    from course.grading.guard import GuardedExecute
-    km, GuardedExecute.prestarted = GuardedExecute.prestarted, None
+    from course.grading.checked_execute import CheckedExecute
+    km, CheckedExecute.prestarted = CheckedExecute.prestarted, None
     return km
 
 
@@ -320,6 +318,6 @@ def warm_up(preload=()):
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters.autograde  # noqa: F401
     import nbgrader.converters.generate_feedback  # noqa: F401
-    import course.grading.guard  # noqa: F401
+    import course.grading.checked_execute  # noqa: F401
     from course.grading.sandbox import zygote
     zygote(preload)

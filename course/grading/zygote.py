@@ -252,26 +252,9 @@ def preload(modules):
             print(f"zygote: could not preload {name}: {type(e).__name__}: {e}", file=sys.stderr)
 
 
-GUARD_FACTORY = "__course_guard_factory__"
-
-
-def compile_guard():
-    """Compile the guard (``guard_kernel.py``, next to this file) once, here: every kernel finds
-    its ``_install`` in ``sys.modules[GUARD_FACTORY]`` and takes it out before any student code
-    runs (compiling it in each kernel took longer than installing it)."""
-    import types
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard_kernel.py")
-    with open(path) as f:
-        source = f.read()
-    factory = types.ModuleType(GUARD_FACTORY)
-    exec(compile(source, "<course guard>", "exec"), factory.__dict__)
-    sys.modules[GUARD_FACTORY] = factory
-
-
 def serve(path, modules):
     prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # die with the grading worker
     preload(KERNEL_MODULES + list(modules))
-    compile_guard()
     gc.collect()
     gc.freeze()  # the kernels never scan the preloaded objects: their pages stay shared, start-up stays cheap
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from utils.optimizers import Adam
+from course.reference.optimizers import Adam
 
 __all__ = [
     "init_mlp",
@@ -200,7 +200,7 @@ def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2
         dtype: float dtype of the training (float32 is fast; float64 for checks).
         params: optional starting parameters (then ``hidden`` and ``seed`` of the init are ignored).
         optimizer: an object with ``.step(params, grads)`` and an ``lr`` attribute (default:
-            ``utils.optimizers.Adam``).
+            ``course.reference.optimizers.Adam``).
         progress: show a ``tqdm.auto`` progress bar over the epochs.
         time_limit: optional wall-clock budget in seconds; training stops after the epoch that
             exceeds it.

@@ -1,4 +1,4 @@
-"""A small convolutional network for MNIST built only from the reference ops of ``utils.cnn_utils``.
+"""A small convolutional network for MNIST built only from the reference ops of ``course.reference.cnn_utils``.
 
 Architecture (NHWC, 28x28x1 inputs)::
 
@@ -7,14 +7,14 @@ Architecture (NHWC, 28x28x1 inputs)::
     flatten (256, m) -> dense W3 (10, 256), b3 (10, 1) -> softmax            -> (10, m)
 
 5,994 parameters. The dense part follows the course convention (examples are columns). Training
-runs in float32 with mini-batches and Adam (``utils.optimizers.Adam``).
+runs in float32 with mini-batches and Adam (``course.reference.optimizers.Adam``).
 """
 import time
 
 import numpy as np
 
 from utils.runtime import blas_threads as blas_threads_limit
-from utils.cnn_utils import conv_backward, conv_filter_gradients, conv_forward, pool_backward, pool_forward
+from course.reference.cnn_utils import conv_backward, conv_filter_gradients, conv_forward, pool_backward, pool_forward
 
 CONV1 = {"stride": 1, "pad": 0}
 CONV2 = {"stride": 1, "pad": 0}
@@ -126,7 +126,7 @@ def train_cnn(X, y, epochs=4, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, max_
     wall time and the CPU time of the process (the two agree on an idle machine).
     ``blas_threads`` caps the BLAS thread pool during training (``None`` leaves it alone).
     """
-    from utils.optimizers import Adam
+    from course.reference.optimizers import Adam
 
     if progress:
         from tqdm.auto import tqdm

@@ -1,4 +1,4 @@
-"""A character-level language model of first names with the basic RNN of :mod:`utils.rnn_utils`.
+"""A character-level language model of first names with the basic RNN of :mod:`course.reference.rnn_utils`.
 
 Names are lower-case words, one per line; the newline character ``"\\n"`` marks the end of a
 name and gets index 0, the letters ``a..z`` get 1..26 (the layout of the canonical "dinosaur
@@ -15,51 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from utils import rnn_utils
-from utils.optimizers import Adam
+from course.reference import rnn_utils
+from course.reference.optimizers import Adam
+from utils.char_data import ALPHABET, build_vocab, load_names, make_streams, one_hot_sequence  # noqa: F401
 from utils.runtime import blas_threads
 
-ALPHABET = "\n" + "abcdefghijklmnopqrstuvwxyz"
-
-
-def load_names(path="names.txt"):
-    """The names of a text file (one per line), lower-cased, letters only, empty lines dropped."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} not found: run the notebook from its own folder, where names.txt is shipped."
-        )
-    names = [line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()]
-    return [n for n in names if n and all(ch in ALPHABET[1:] for ch in n)]
-
-
-def build_vocab(chars=ALPHABET):
-    """``char_to_ix`` and ``ix_to_char`` dicts for the characters (``"\\n"`` first, index 0)."""
-    char_to_ix = {ch: i for i, ch in enumerate(chars)}
-    ix_to_char = {i: ch for i, ch in enumerate(chars)}
-    return char_to_ix, ix_to_char
-
-
-def make_streams(names, char_to_ix, n_streams=32, seed=0):
-    """Shuffle the names, join them with ``"\\n"`` and cut the text into parallel streams.
-
-    Returns:
-        int array ``(n_streams, L)`` of character indices (the tail that does not fill a row is
-        dropped).
-    """
-    order = np.random.default_rng(seed).permutation(len(names))
-    text = "\n" + "\n".join(names[i] for i in order) + "\n"
-    ids = np.fromiter((char_to_ix[ch] for ch in text), dtype=np.int64, count=len(text))
-    L = len(ids) // n_streams
-    return ids[: L * n_streams].reshape(n_streams, L)
-
-
-def one_hot_sequence(ids, vocab_size):
-    """Integer indices ``(m, T)`` -> one-hot inputs ``(vocab_size, m, T)`` (the RNN layout)."""
-    m, T = ids.shape
-    x = np.zeros((vocab_size, m, T))
-    x[ids, np.arange(m)[:, None], np.arange(T)[None, :]] = 1.0
-    return x
 
 
 def init_char_rnn(vocab_size=27, n_a=64, seed=0):

@@ -11,7 +11,7 @@ Conventions (deeplearning.ai style): examples are columns, ``X`` has shape ``(n_
 parameters live in a dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), "W2": ...}`` and gradients in
 ``{"dW1": ..., "db1": ..., ...}`` of the same shapes. Layers are numbered from 1; layer ``l`` maps
 ``A[l-1]`` of shape ``(n_{l-1}, m)`` to ``A[l] = g_l(W_l A[l-1] + b_l)`` of shape ``(n_l, m)``.
-Activations are the names of :data:`utils.activations.ACTIVATIONS` (``"sigmoid"``, ``"tanh"``,
+Activations are the names of :data:`course.reference.activations.ACTIVATIONS` (``"sigmoid"``, ``"tanh"``,
 ``"relu"``, ``"leaky_relu"``, ``"linear"``).
 
 The cost is the binary cross-entropy of a sigmoid output (one or several independent outputs):
@@ -23,7 +23,7 @@ later notebooks (optimizers) reuse it.
 """
 import numpy as np
 
-from utils.activations import ACTIVATIONS, relu_backward, sigmoid_backward, tanh_backward
+from course.reference.activations import ACTIVATIONS, relu_backward, sigmoid_backward, tanh_backward
 
 #: Probabilities are clipped to ``[EPS, 1 - EPS]`` inside logarithms and divisions.
 EPS = 1e-15
@@ -92,7 +92,7 @@ def single_layer_forward_propagation(A_prev, W_curr, b_curr, activation="relu"):
         A_prev: activations of the previous layer, shape ``(n_prev, m)``.
         W_curr: weights, shape ``(n_curr, n_prev)``.
         b_curr: biases, shape ``(n_curr, 1)`` (broadcast over the m columns).
-        activation: name of ``g`` in :data:`utils.activations.ACTIVATIONS`.
+        activation: name of ``g`` in :data:`course.reference.activations.ACTIVATIONS`.
     Returns:
         ``(A_curr, Z_curr)``, both of shape ``(n_curr, m)``.
     """

@@ -17,7 +17,7 @@ Formulas (averaged over the ``m`` examples):
 """
 import numpy as np
 
-from utils.activations import softmax  # noqa: F401 - one softmax for the course; losses.softmax stays
+from course.reference.activations import softmax  # noqa: F401 - one softmax for the course; losses.softmax stays
 
 __all__ = [
     "one_hot",

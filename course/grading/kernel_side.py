@@ -1,0 +1,97 @@
+"""The only grader code that runs in a student's kernel: it answers call requests with plain data.
+
+It is transport, not judgement: it looks a name up in the notebook's namespace, calls it with the
+arguments the grader sent, and sends the result back through ``wire.encode``. It holds no test,
+no reference and no tolerance, so a student who replaces it only changes their own answers, which
+the grader checks anyway. ``bridge.py`` sends this module's source, after ``wire.py``'s, into the
+kernel once per kernel; the grader's unit tests import it directly (``bridge.LocalStudent``).
+
+Requests (decoded with ``wire.decode``) are dicts:
+    ``{"op": "call", "fn": NAME or Ref, "attr": METHOD or None, "args": [...], "kwargs": {...},
+       "pure": bool, "errstate": {...}}``   call (under ``np.errstate(**errstate)``); with
+       ``pure``, also report which arguments the call modified
+    ``{"op": "get", "obj": Ref, "attr": NAME}``   an attribute of a kept object
+    ``{"op": "operator", "name": "add", "args": [...]}``   ``operator.<name>(*args)``
+    ``{"op": "has", "name": NAME}``   whether the notebook defines NAME
+Answers: ``{"ok": True, "value": ..., "changed": [...]}`` or ``{"ok": False, "error": "..."}``.
+Values that are not plain data are kept here and cross as ``Ref`` handles.
+"""
+import operator
+
+import numpy as np
+
+from course.grading.wire import Ref, decode, encode  # grader-side import (stripped in the kernel)
+
+_kept = {}
+_MAX_KEPT = 200_000
+
+
+def _keep(obj):
+    if len(_kept) >= _MAX_KEPT:
+        _kept.clear()
+    key = len(_kept) + 1
+    _kept[key] = obj
+    return key
+
+
+def _resolve(value):
+    if isinstance(value, Ref):
+        return _kept[value.key]
+    if isinstance(value, list):
+        return [_resolve(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_resolve(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v) for k, v in value.items()}
+    return value
+
+
+def _snapshot(values):
+    try:
+        return [encode(v) for v in values]
+    except Exception:  # noqa: BLE001 - an argument that cannot be encoded cannot be compared
+        return None
+
+
+def _answer(req, namespace):
+    op = req["op"]
+    if op == "has":
+        return {"ok": True, "value": req["name"] in namespace}
+    if op == "get":
+        return {"ok": True, "value": getattr(_kept[req["obj"].key], req["attr"])}
+    args, kwargs = _resolve(req.get("args", [])), _resolve(req.get("kwargs", {}))
+    if op == "operator":
+        return {"ok": True, "value": getattr(operator, req["name"])(*args)}
+    target = req["fn"]
+    if isinstance(target, Ref):
+        target = _kept[target.key]
+    elif target not in namespace:
+        return {"ok": False, "error": f"NameError: name '{target}' is not defined"}
+    else:
+        target = namespace[target]
+    if req.get("attr"):
+        target = getattr(target, req["attr"])
+    before = _snapshot(list(args) + list(kwargs.values())) if req.get("pure") else None
+    with np.errstate(**req.get("errstate", {})):
+        value = target(*args, **kwargs)
+    answer = {"ok": True, "value": value}
+    if before is not None:
+        after = _snapshot(list(args) + list(kwargs.values()))
+        names = [f"argument {i + 1}" for i in range(len(args))] + [f"argument {k!r}" for k in kwargs]
+        answer["changed"] = [n for n, b, a in zip(names, before, after or []) if b != a]
+    return answer
+
+
+def serve(request_text, namespace):
+    """Answer one request (``wire`` text) against ``namespace``; return the answer as ``wire`` text."""
+    req = decode(request_text)
+    try:
+        answer = _answer(req, namespace)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - SystemExit too: the student's code ended, not the kernel
+        answer = {"ok": False, "error": f"{type(err).__name__}: {str(err)[:2000]}"}
+    try:
+        return encode(answer, refs=_keep)
+    except Exception as err:  # noqa: BLE001 - e.g. nested too deeply
+        return encode({"ok": False, "error": f"the answer could not be sent back ({err})"})
