@@ -38,7 +38,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
 
 from course.grading.checked_execute import CheckedExecute  # noqa: E402
 
-c.CheckedExecute.checks_dir = "course/checks"
+c.CheckedExecute.checks_dir = os.path.join(HERE, "course", "checks")
 c.Autograde.autograde_preprocessors = [CheckedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 

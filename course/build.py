@@ -28,7 +28,7 @@ def validate_assignment(assignment, root=COURSE_ROOT):
 
 
 def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None):
-    """Validate, then run nbgrader's generate_assignment.
+    """Validate, then run nbgrader's generate_assignment and add the bundle's ``utils/``.
 
     Args:
         release_dir: where ``<assignment>/`` is written; default ``root/release``.
@@ -49,6 +49,10 @@ def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None
     out = Path(release_dir or Path(root) / "release") / assignment
     # nbgrader copies the source folder's other files too; it never needs a checkpoint folder.
     shutil.rmtree(out / ".ipynb_checkpoints", ignore_errors=True)
+    # the release folder is the student's bundle (nbgrader's exchange ships it as it is): add the
+    # part of utils/ its notebooks import, nothing else (see course.bundle)
+    from course.bundle import write_utils
+    write_utils(out, root, assignment)
     return out
 
 
@@ -84,8 +88,10 @@ def fresh_build_differences(assignment, root=COURSE_ROOT):
     with tempfile.TemporaryDirectory() as tmp:
         fresh = generate_release(assignment, root, release_dir=Path(tmp) / "release",
                                  db_url=f"sqlite:///{tmp}/gradebook.db")
-        names = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
-        names |= {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()} if committed.exists() else set()
+        def files(folder):  # what running the release leaves behind is not part of it
+            return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()
+                    and not {"__pycache__", ".ipynb_checkpoints"} & set(p.relative_to(folder).parts)}
+        names = files(fresh) | (files(committed) if committed.exists() else set())
         return sorted(str(n) for n in names
                       if not (committed / n).exists() or not (fresh / n).exists()
                       or (committed / n).read_bytes() != (fresh / n).read_bytes())

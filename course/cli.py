@@ -116,6 +116,24 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_release(args):
+    from course.bundle import stale_utils, write_bundle
+
+    out = Path(args.out).resolve() if args.out else COURSE_ROOT / "dist"
+    for asg in _assignments(args.assignments):
+        stale = stale_utils(asg)
+        if stale:
+            print(f"note: release/{asg}/utils is not up to date ({', '.join(stale)}); "
+                  f"run `python -m course build {asg}` so that nbgrader's exchange ships the same", file=sys.stderr)
+        folder = write_bundle(asg, out)
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        shown = folder.relative_to(COURSE_ROOT) if folder.is_relative_to(COURSE_ROOT) else folder
+        print(f"{shown}/ and {shown}.zip: {len(files)} files")
+        for name in files:
+            print(f"  {name}")
+    return 0
+
+
 def cmd_validate(args):
     from course.validate import main as validate_main
 
@@ -169,6 +187,11 @@ def build_parser():
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("release", help="write the student's bundle of ASG: its folder and a zip")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--out", help="where ASG/ and ASG.zip are written (default: dist/)")
+    p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("validate", help="students: run a notebook and summarize which graded functions pass")
     p.add_argument("notebook", help="a .ipynb file, its folder, or an assignment id (its notebook in release/)")

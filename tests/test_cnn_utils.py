@@ -116,7 +116,8 @@ def test_conv_single_step():
     rng = np.random.default_rng(1)
     a, W, b = rng.standard_normal((4, 4, 3)), rng.standard_normal((4, 4, 3)), rng.standard_normal((1, 1, 1))
     z = cu.conv_single_step(a, W, b)
-    assert isinstance(z, float)
+    assert type(z) is np.float64
+    assert type(cu.conv_single_step(a.astype(np.float32), W.astype(np.float32), b.astype(np.float32))) is np.float64
     assert z == pytest.approx(float(np.sum(a * W) + b[0, 0, 0]), abs=1e-12)
 
 

@@ -152,3 +152,27 @@ def test_binary_cross_entropy_gradient_finite_differences():
 def test_binary_cross_entropy_shape_mismatch():
     with pytest.raises(ValueError):
         losses.binary_cross_entropy(np.zeros((1, 3)), np.zeros((3, 1)))
+
+
+# ------------------------------------------------------------------ logistic regression (04's logistic_propagate)
+def test_logistic_propagate_gradients_match_finite_differences():
+    rng = np.random.default_rng(5)
+    w, b = rng.normal(size=(4, 1)), 0.3
+    X, Y = rng.normal(size=(4, 9)) * 2, (rng.random((1, 9)) > 0.5).astype(float)
+    cost, dw, db = losses.logistic_propagate(w, b, X, Y)
+    assert cost == pytest.approx(losses.binary_cross_entropy(w.T @ X + b, Y, from_logits=True))
+    assert dw.shape == (4, 1) and isinstance(db, float)
+    num_w = numerical_gradient(lambda: losses.logistic_propagate(w, b, X, Y)[0], w)
+    assert relative_error(dw, num_w) < 1e-7
+    num_b = (losses.logistic_propagate(w, b + 1e-6, X, Y)[0] - losses.logistic_propagate(w, b - 1e-6, X, Y)[0]) / 2e-6
+    assert db == pytest.approx(num_b, rel=1e-6)
+
+
+def test_logistic_propagate_is_stable_at_1000():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            cost, dw, db = losses.logistic_propagate(np.array([[1000.0]]), 0.0, np.array([[1.0, -1.0, 1.0, -1.0]]),
+                                                     np.array([[1.0, 0.0, 0.0, 1.0]]))
+    assert cost == pytest.approx(500.0) and db == pytest.approx(0.0)
+    np.testing.assert_allclose(dw, [[0.5]])

@@ -93,6 +93,18 @@ def test_one_hot_labels_give_the_same_loss():
     assert mlp.accuracy(params, X, y) == pytest.approx(np.mean(mlp.predict(params, X) == y))
 
 
+def test_minibatch_step_is_one_gradient_step_and_keeps_its_input():
+    X, y, params = _tiny(seed=3)
+    before = {k: v.copy() for k, v in params.items()}
+    new, cost = mlp.minibatch_step(params, X, losses.one_hot(y, 3), 0.1)
+    ref_loss, ref_grads = _reference_loss_and_grads(X, y, params)
+    assert cost == pytest.approx(ref_loss, rel=1e-12)
+    for k in params:
+        np.testing.assert_array_equal(params[k], before[k])
+        np.testing.assert_allclose(new[k], params[k] - 0.1 * ref_grads["d" + k], rtol=1e-10, atol=1e-14)
+    assert mlp.mlp_loss_and_gradients(X, y, mlp.minibatch_step(params, X, y, 1e-3)[0])[0] < cost
+
+
 def _blobs(m=600, n_x=20, C=4, seed=0):
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(C, n_x)) * 2.5

@@ -16,7 +16,6 @@ from jupyter_core.utils import run_sync
 from nbformat.v4 import new_code_cell
 
 from course.grading import nbgrader_speedups
-from course.grading.guard import starts_simple, with_prologue
 from course.grading.sandbox import Limits, ReadyKernelClient, Sandbox, SandboxKernelManager, isolation_available, use_sandbox
 
 
@@ -101,23 +100,6 @@ def test_other_gradebooks_are_untouched():
         with Gradebook(url, "c1") as second:
             assert second.engine is not engine
             assert [a.name for a in second.assignments] == ["a1"]
-
-
-@pytest.mark.parametrize("source", ["# a comment\nfor i in range(2):\n    pass", "\n@staticmethod\ndef f():\n    pass",
-                                    "x = 1\nfor i in range(2):\n    x += i", "   # indented comment\nif True:\n    y = 2"])
-def test_restore_prefix_keeps_the_cell_valid_and_its_line_numbers(source):
-    import ast
-    out = with_prologue(source, "G()")
-    assert out is not None
-    tree = ast.parse(out)
-    assert isinstance(tree.body[0], ast.Expr) and tree.body[0].value.func.id == "G"
-    assert [n.lineno for n in tree.body[1:]] == [n.lineno for n in ast.parse(source).body]
-
-
-@pytest.mark.parametrize("source", ["for i in range(2):\n    pass", "@staticmethod\ndef f():\n    pass", "x = (1 +"])
-def test_restore_prefix_refused_where_it_would_break_the_cell(source):
-    assert not starts_simple(source)
-    assert with_prologue(source, "G()") is None
 
 
 def _kernel():

@@ -11,7 +11,7 @@ import ast
 
 import pytest
 
-from course.grading.guard import python_source
+from course.grading.cells import python_source
 from course.paths import COURSE_ROOT, existing_assignments
 from course.submissions import reference, release_notebook, untouched, write_submission
 

@@ -63,8 +63,13 @@ class CheckedExecute(Execute):
         from nbclient.client import NotebookClient
 
         info = (resources or {}).get("nbgrader", {})
-        root = Path(self.parent.coursedir.root) if getattr(self.parent, "coursedir", None) else Path.cwd()
-        self._checks = load_checks(root / self.checks_dir, info.get("assignment", "")) if self.checks_dir else None
+        self._checks = None
+        if self.checks_dir:
+            root = Path(self.parent.coursedir.root) if getattr(self.parent, "coursedir", None) else Path.cwd()
+            folder = root / self.checks_dir
+            if not folder.is_dir():  # fail closed: never fall back to the kernel's own verdicts
+                raise FileNotFoundError(f"CheckedExecute.checks_dir {str(folder)!r} is not a folder")
+            self._checks = load_checks(folder, info.get("assignment", ""))
         self._seed_parts = (info.get("notebook", ""), info.get("student", ""))
         self._verdicts, self._stopped, self._transport = {}, "", None
         self._output_bytes, self._truncated = 0, set()

@@ -230,7 +230,9 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
     hide = [p for p in {_sqlite_path(db_url)} if p]
     hide += [p + suffix for p in list(hide) for suffix in ("-journal", "-wal", "-shm") if os.path.exists(p + suffix)]
     preload = preload_modules(assignment, root)
-    source_files = _files(root / "source" / assignment, skip_notebooks=True)
+    # the kernel's working directory gets the student's bundle (release/ASG: data files and its utils/ subset)
+    source_files = (_files(root / "release" / assignment, skip_notebooks=True)
+                    or _files(root / "source" / assignment, skip_notebooks=True))
     checks_dir = checks_folder(api, root)
     jobs = []
     for student in students:

@@ -1,6 +1,6 @@
 """Sandboxed kernels for grading: limits, an unprivileged uid, private namespaces, a warm zygote.
 
-``Sandbox`` describes one submission's kernel (its working directory, its limits, what to hide);
+``Sandbox`` describes one submission's kernel (its working directory, its limits, what it may see);
 ``SandboxKernelManager`` is the jupyter_client kernel manager nbclient uses for it: it asks this
 process's zygote (``zygote.py``) to fork the kernel, and manages it through a ``KernelProcess``
 (``kernel_process.py``).
@@ -36,6 +36,9 @@ BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.b
 # Passed through from the grader's environment to the kernel; nothing else is (no secrets).
 ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND", "MNIST_PATH", "DL_WORKBOOK_CACHE",
                    "PYTHONHASHSEED")
+# What the zygote itself needs besides (to find the interpreter's modules); never a secret.
+ZYGOTE_ENV = ("HOME", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "MPLCONFIGDIR", "XDG_CACHE_HOME",
+              "XDG_CONFIG_HOME")
 
 
 def data_paths():
@@ -57,6 +60,8 @@ class Limits:
     output: int = 2 * MB               # bytes of outputs kept per notebook, the rest is dropped
     file_size: int = 64 * MB           # RLIMIT_FSIZE: largest file the kernel may write
     processes: int = 64                # RLIMIT_NPROC for the kernel's uid (threads count too)
+    tmp_size: int = 64 * MB            # size of the kernel's private /tmp, and of its /dev/shm
+    workdir_size: int = 256 * MB       # bytes in the working directory beyond which the kernel is killed
 
     def rlimits(self):
         return {"memory": self.memory, "cpu": self.cpu_seconds, "nproc": self.processes,
@@ -101,75 +106,61 @@ def kernel_uid():
     return 200000 + os.getpid() * 64 + next(_kernels_started) % 64
 
 
+# What a sandboxed kernel sees of the host (an allow-list; everything else does not exist for it).
+SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin",
+                "/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+
+
+def python_paths():
+    """The interpreter's environment: the venv and the Python it was made from (resolved)."""
+    return sorted({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)})
+
+
 @dataclass
 class Sandbox:
-    """What the next kernel started by SandboxKernelManager gets."""
+    """What the next kernel started by SandboxKernelManager gets.
+
+    ``course_utils``: bind the course's ``utils/`` (read-only, at its own path) for the kernel's
+    ``import utils``. Needed while the zygote preloads ``utils`` from there; a student bundle
+    with its own ``utils/`` in the working directory makes it unnecessary.
+    ``hide`` is accepted for compatibility and unused: the kernel's view is an allow-list, so
+    nothing needs hiding (the gradebook, the course, other submissions are simply not in it).
+    """
 
     workdir: Path
     limits: Limits = field(default_factory=Limits)
     isolate: bool = True
-    hide: list = field(default_factory=list)   # extra paths to cover (e.g. a SQLite gradebook)
+    hide: list = field(default_factory=list)   # unused (see above)
     uid: int = None
+    course_utils: bool = True
+
+    def view(self):
+        """The kernel's file system: paths bound read-only, read-write, devices, private tmpfs."""
+        work = Path(self.workdir)
+        ro = [p for p in SYSTEM_PATHS if os.path.lexists(p)] + python_paths() + data_paths()
+        if self.course_utils and not (work / "utils").is_dir():
+            ro.append(str(COURSE_ROOT / "utils"))
+        rw = sorted({str(work.absolute()), str(work.resolve())})
+        return {"ro": ro, "rw": rw, "dev": list(DEVICES),
+                "tmpfs": {"/tmp": self.limits.tmp_size, "/dev/shm": self.limits.tmp_size},
+                "workdir_size": self.limits.workdir_size}
 
     def request(self):
         from utils.mnist import CACHE_ENV, cache_path
         env = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
         work = str(self.workdir)
         env[CACHE_ENV] = str(cache_path().parent)  # HOME changes below; the grader's cache stays the same
-        env.update(HOME=work, TMPDIR=work, COURSE_QUICK="1", MALLOC_ARENA_MAX="2", OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLCONFIGDIR=os.path.join(work, ".matplotlib"),
-                   IPYTHONDIR=os.path.join(work, ".ipython"), PYDEVD_DISABLE_FILE_VALIDATION="1")
+        env.update(HOME=work, TMPDIR="/tmp" if self.isolate else work, COURSE_QUICK="1", MALLOC_ARENA_MAX="2",
+                   OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   MPLCONFIGDIR=os.path.join(work, ".matplotlib"), IPYTHONDIR=os.path.join(work, ".ipython"),
+                   PYDEVD_DISABLE_FILE_VALIDATION="1")
         req = {"cwd": work, "env": env, "limits": self.limits.rlimits(), "isolate": self.isolate}
         if self.isolate:
-            data = data_paths()
-            keep_root = [str(COURSE_ROOT / "utils")] + data
-            prefix = Path(sys.prefix).resolve()
-            if prefix.is_relative_to(COURSE_ROOT):
-                keep_root.append(str(prefix))
-            mask = [{"path": str(COURSE_ROOT), "keep": keep_root}]
-            # A course checked out under /tmp (CI clones often are) must stay reachable through
-            # the masks of the temporary folders: those keep what the course mask kept.
-            keep_everywhere = [str(Path(work).resolve()), str(prefix)] + keep_root
-            for p in (tempfile.gettempdir(), "/tmp", "/dev/shm", "/run", "/var/tmp"):
-                p = str(Path(p).resolve())
-                if p not in [m["path"] for m in mask]:
-                    mask.append({"path": p, "keep": sorted({k for k in keep_everywhere if Path(k).is_relative_to(p)})})
-            mask += _unreachable_ancestors()
-            for p in self.hide:
-                mask.append({"path": str(p)})
-            req["mask"] = mask
+            req["view"] = self.view()
             req["uid"] = self.uid if self.uid is not None else kernel_uid()
             req["chown"] = [work, os.path.join(work, ".k"), os.path.join(work, ".k", "kernel.json")]
         return req
-
-
-def _needed_paths():
-    """Paths the kernel must read: the interpreter, its standard library and site-packages, utils."""
-    paths = {sys.base_prefix, sys.prefix, str(COURSE_ROOT / "utils"), *data_paths()}
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
-    return sorted(str(Path(p).resolve()) for p in paths)
-
-
-def _unreachable_ancestors():
-    """Masks that make the needed paths reachable for the unprivileged uid.
-
-    A Python installed under a private home (e.g. pyenv in /root, mode 700) is not readable by
-    another uid: the private directory is covered by a tmpfs with only the needed paths bound back
-    (which also hides the rest of that home).
-    """
-    by_ancestor = {}
-    for path in _needed_paths():
-        parts = Path(path).parts
-        for i in range(1, len(parts)):
-            anc = str(Path(*parts[:i]))
-            try:
-                mode = os.stat(anc).st_mode
-            except OSError:
-                break
-            if not mode & 0o001:
-                by_ancestor.setdefault(anc, set()).add(path)
-                break
-    return [{"path": a, "keep": sorted(k)} for a, k in sorted(by_ancestor.items())]
 
 
 _current = threading.local()
@@ -186,8 +177,11 @@ class _Zygote:
         self.dir = tempfile.mkdtemp(prefix="course-zygote-")
         os.chmod(self.dir, 0o700)
         self.socket = os.path.join(self.dir, "zygote.sock")
-        env = dict(os.environ, MALLOC_ARENA_MAX="2", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1", COURSE_QUICK="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+        # Only what the kernels may know: a forked kernel keeps the zygote's original environment
+        # in its memory (os.environ.clear() does not erase it), so no secret ever enters it.
+        env = {k: os.environ[k] for k in ENV_PASSTHROUGH + ZYGOTE_ENV if k in os.environ}
+        env.update(MALLOC_ARENA_MAX="2", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   COURSE_QUICK="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
         self.proc = subprocess.Popen([sys.executable, str(ZYGOTE), self.socket, *self.modules], env=env,
                                      stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=self.dir)
         line = self.proc.stdout.readline()

@@ -9,20 +9,26 @@ Per request (one connection on the unix SOCKET, made by the grader's ``KernelPro
 ``kernel_process.py``), the zygote forks a
 *keeper* process that
   1. makes a new session, and if isolation is on, new mount, network, PID, IPC and UTS
-     namespaces: the course folders, ``/tmp`` (except the kernel's own working directory),
-     ``/dev/shm``, ``/run`` and any extra paths are covered by empty tmpfs mounts, and the network
-     namespace has no interface up (no loopback either: no PostgreSQL, no Dask scheduler, no
-     internet); the kernel talks to the grader over unix sockets in its working directory;
+     namespaces, and builds the kernel's file system from nothing (``build_root``): an empty
+     tmpfs root where only an allow-list is bound (read-only): the system directories, a minimal
+     ``/etc``, the Python environment, the data files, plus the kernel's working directory
+     (read-write), a fresh ``/proc``, a minimal ``/dev`` and private, size-capped tmpfs for
+     ``/tmp`` and ``/dev/shm``; then ``pivot_root`` (``chroot`` where that fails) into it, so
+     nothing else of the host exists for the kernel. The network namespace has no interface
+     up (no loopback either: no PostgreSQL, no Dask scheduler, no internet); the kernel talks
+     to the grader over unix sockets in its working directory;
   2. forks the *kernel* (PID 1 of the new PID namespace, so every process it leaves behind dies
      with it), which sets resource limits, closes every inherited descriptor, switches to an
      unprivileged uid/gid with no supplementary groups and ``no_new_privs``, and runs ipykernel;
-  3. reports the kernel's pid to the grader, kills the kernel (and with it the namespace) when the
-     grader closes the connection (or dies), and reports the kernel's exit status otherwise.
+  3. reports the kernel's pid to the grader, kills the kernel (and with it the namespace, its
+     mounts and their tmpfs) when the grader closes the connection (or dies), or when the
+     working directory grows beyond its cap, and reports the kernel's exit status otherwise.
 """
 import ctypes
 import gc
 import json
 import os
+import platform
 import resource
 import select
 import shutil
@@ -34,7 +40,9 @@ import sys
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -60,29 +68,116 @@ def mount(source, target, fstype, flags, data=None):
            f"mount {target}")
 
 
-def mask(path, keep=()):
-    """Cover ``path`` (a directory) with an empty tmpfs, then bind the ``keep`` paths back in place.
+def _fd_path(fd):
+    return f"/proc/self/fd/{fd}"
 
-    ``keep`` holds absolute paths inside ``path``. A file ``path`` is covered by /dev/null.
+
+def _mountpoint(target, is_dir):
+    if is_dir:
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.exists(target):
+            open(target, "w").close()
+
+
+def _bind(fd, target, is_dir, read_only, nodev=True):
+    _mountpoint(target, is_dir)
+    mount(_fd_path(fd), target, None, MS_BIND | MS_REC)
+    if read_only:
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | (MS_NODEV if nodev else 0))
+
+
+def _pivot_root(new_root):
+    """Make ``new_root`` the root of this mount namespace; the old root is detached. Falls back on
+    chroot (the old root then stays mounted but unreachable: the kernel has no capability)."""
+    os.chdir(new_root)
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    if number is not None and _libc.syscall(number, b".", b".") == 0:
+        _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
+    else:
+        os.chroot(".")
+    os.chdir("/")
+
+
+def build_root(view, uid, mount_at="/tmp"):
+    """Build the kernel's file system from an empty tmpfs and pivot into it (see the module docstring).
+
+    ``view`` (made by ``sandbox.Sandbox.request``): ``ro`` paths bound read-only at their own
+    place (a symbolic link is copied as a link), ``rw`` paths bound read-write, ``dev`` device
+    names bound from the host's ``/dev``, ``tmpfs`` {path: bytes} private size-capped tmpfs.
+    ``mount_at``: an existing directory of this (private) mount namespace to build on; every
+    source is opened before anything is mounted, so sources below it are no problem.
     """
-    if os.path.islink(path) or not os.path.exists(path):
-        return
-    if not os.path.isdir(path):
-        mount("/dev/null", path, None, MS_BIND)
-        return
-    held = []
-    for k in keep:
-        if os.path.exists(k) and os.path.commonpath([path, k]) == path and k != path:
-            held.append((k, os.path.isdir(k), os.open(k, os.O_PATH)))
-    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m")
-    for k, is_dir, fd in held:
-        if is_dir:
-            os.makedirs(k, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(k), exist_ok=True)
-            open(k, "w").close()
-        mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
+    ro, rw = list(view.get("ro", [])), list(view.get("rw", []))
+    sources = []  # (path, fd or None, link target or None, is_dir, read_only)
+    for path, read_only in [(p, True) for p in ro] + [(p, False) for p in rw]:
+        if os.path.islink(path):
+            sources.append((path, None, os.readlink(path), False, read_only))
+        elif os.path.exists(path):
+            sources.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC), None, os.path.isdir(path), read_only))
+    devices = [(name, os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC)) for name in view.get("dev", [])
+               if os.path.exists(f"/dev/{name}")]
+    root = mount_at
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=2m")
+    inside = lambda p: os.path.join(root, p.lstrip("/"))  # noqa: E731
+    for d in ("proc", "dev", "etc", "tmp"):
+        os.makedirs(inside(d), exist_ok=True)
+    mount("tmpfs", inside("dev"), "tmpfs", MS_NOSUID, "mode=755,size=64k")
+    for name, fd in devices:
+        _bind(fd, inside(f"dev/{name}"), False, read_only=False)
         os.close(fd)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, inside(f"dev/{name}"))
+    os.makedirs(inside("dev/shm"), exist_ok=True)
+    for path, size in sorted(view.get("tmpfs", {}).items()):
+        os.makedirs(inside(path), exist_ok=True)
+        mount("tmpfs", inside(path), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={int(size)}")
+    mount(None, inside("dev"), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+    bound = []
+    for path, fd, link, is_dir, read_only in sorted(sources, key=lambda s: s[0]):
+        if any(os.path.commonpath([b, path]) == b for b in bound):
+            if fd is not None:
+                os.close(fd)
+            continue  # already visible through a bound folder above it
+        if link is not None:
+            os.makedirs(os.path.dirname(inside(path)), exist_ok=True)
+            if not os.path.lexists(inside(path)):
+                os.symlink(link, inside(path))
+            continue
+        _bind(fd, inside(path), is_dir, read_only)
+        os.close(fd)
+        bound.append(path)
+    # Names for the kernel's uid (some libraries ask): made up, nothing of the host's accounts.
+    with open(inside("etc/passwd"), "w") as f:
+        f.write(f"root:x:0:0:root:/:/bin/sh\nstudent:x:{uid}:{uid}:student:/:/bin/sh\n")
+    with open(inside("etc/group"), "w") as f:
+        f.write(f"root:x:0:\nstudent:x:{uid}:\n")
+    _pivot_root(root)
+    mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def tree_size(path, max_entries=100_000):
+    """Bytes used by the files below ``path`` (blocks allocated); ``inf`` past ``max_entries`` entries."""
+    total, seen, stack = 0, 0, [path]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    seen += 1
+                    if seen > max_entries:
+                        return float("inf")
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return total
 
 
 RLIMITS = {
@@ -124,6 +219,9 @@ def _kernel(req, fds):
                 hard = soft + 1 if name == "cpu" else soft
                 resource.setrlimit(RLIMITS[name], (soft, hard))
         os.chdir(req["cwd"])
+        # the zygote's own folder (a script's sys.path[0]) is no place to import from
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
         os.environ.clear()
         os.environ.update(req["env"])
         uid = req.get("uid")
@@ -174,8 +272,7 @@ def _keeper(conn):
     if req.get("isolate"):
         unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
         mount(None, "/", None, MS_REC | MS_PRIVATE)
-        for item in req.get("mask", []):
-            mask(item["path"], item.get("keep", []))
+        build_root(req["view"], uid if uid is not None else os.getuid())
     pid = os.fork()
     if pid == 0:
         conn.close()
@@ -202,7 +299,10 @@ def _keeper(conn):
 
 
 def _watch(conn, pid, req):
-    """Until the grader goes away (kill the kernel) or the kernel ends (report its status)."""
+    """Until the grader goes away (kill the kernel), the kernel ends (report its status), or its
+    working directory grows past ``view["workdir_size"]`` bytes (kill it, report SIGXFSZ)."""
+    cap = (req.get("view") or {}).get("workdir_size")
+    rounds = 0
     while True:
         ready, _, _ = select.select([conn], [], [], 0.02)
         if ready:
@@ -217,6 +317,18 @@ def _watch(conn, pid, req):
                     pass
                 os.waitpid(pid, 0)
                 return
+        rounds += 1
+        if cap and rounds % 10 == 0 and tree_size(req["cwd"]) > cap:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            try:
+                _send(conn, {"status": 128 + signal.SIGXFSZ})
+            except OSError:
+                pass
+            return
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             if os.WIFSIGNALED(status):

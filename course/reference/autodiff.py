@@ -163,3 +163,15 @@ class Value:
         """Reset ``grad`` to 0 on every node of the graph below (and including) this one."""
         for node in self.topological_order():
             node.grad = 0.0
+
+
+def graph_by_hand(a, b):
+    """The hand-worked graph ``e = (a + b) (b + 1)`` with ``c = a + b`` and ``d = b + 1``.
+
+    Returns:
+        dict of floats: the forward values ``"c", "d", "e"`` and the derivatives of ``e``,
+        ``"de_dc" = d``, ``"de_dd" = c``, ``"de_da" = d`` and ``"de_db" = d + c`` (two paths add up).
+    """
+    a, b = float(a), float(b)
+    c, d = a + b, b + 1.0
+    return {"c": c, "d": d, "e": c * d, "de_dc": d, "de_dd": c, "de_da": d, "de_db": d + c}

@@ -4,10 +4,21 @@ Names are lower-case words, one per line; the newline character ``"\\n"`` marks 
 name and gets index 0, the letters ``a..z`` get 1..26 (the layout of the canonical "dinosaur
 names" exercise, so ``char_to_ix`` and ``ix_to_char`` mean the same thing as there).
 
-Training uses truncated backpropagation through time on text streams: the shuffled names are
-joined into one string, cut into ``n_streams`` equal parts that are read side by side (the ``m``
-columns of the RNN), ``seq_len`` characters at a time. The hidden state is carried from one chunk
-to the next, the gradient is not. Vectorised over streams; the only loop is over time.
+Two ways to train:
+
+* **One name per column, from a zero state** (what the 07_rnn notebook does, the canonical
+  ``optimize`` / ``sample`` pair): a batch holds ``m`` names, each read from ``a0 = 0`` with the
+  input ``"\n"`` first, exactly the way :func:`sample` generates a name. Names are padded to the
+  longest one of the batch; padded targets are ``-1`` and carry no loss.
+  :func:`name_batches`, :func:`optimize`, :func:`train_names`, :func:`sample`.
+* **Truncated backpropagation through time on text streams** (kept for comparison): the
+  shuffled names are joined into one string, cut into ``n_streams`` equal parts read side by side,
+  ``seq_len`` characters at a time, the hidden state carried from one chunk to the next.
+  :func:`make_streams`, :func:`char_rnn_loss_and_grads`, :func:`train_char_rnn`. The state a
+  name starts from then depends on the names before it, which sampling (always from zero) never
+  sees.
+
+Vectorised over the ``m`` columns; the only loop is over time.
 """
 import math
 import time
@@ -17,7 +28,8 @@ import numpy as np
 
 from course.reference import rnn_utils
 from course.reference.optimizers import Adam
-from utils.char_data import ALPHABET, build_vocab, load_names, make_streams, one_hot_sequence  # noqa: F401
+from utils.char_data import (ALPHABET, build_vocab, load_names, make_streams, name_batches,  # noqa: F401
+                             one_hot_sequence, pad_names)
 from utils.runtime import blas_threads
 
 
@@ -59,6 +71,85 @@ def char_rnn_loss_and_grads(X_ids, Y_ids, a_prev, parameters):
              "dWya": np.einsum("vmt,amt->va", dz, a),
              "dby": dz.sum(axis=(1, 2))[:, None]}
     return loss, grads, a[:, :, -1]
+
+
+def update_parameters(parameters, gradients, learning_rate):
+    """One step of gradient descent, in place: ``p -= learning_rate * gradients["d" + name]``."""
+    for name in parameters:
+        parameters[name] -= learning_rate * gradients["d" + name]
+    return parameters
+
+
+def names_loss_and_grads(X, Y, a_prev, parameters):
+    """Mean cross-entropy per character of a batch of names (padding excluded), and its gradients.
+
+    Args:
+        X, Y: int arrays ``(m, T_x)`` from :func:`pad_names` (``Y == -1``: no target there).
+        a_prev ``(n_a, m)``: the state the names start from (zeros, as when sampling).
+        parameters: ``Wax, Waa, Wya, ba, by``.
+    Returns:
+        loss (float), gradients ``dWax, dWaa, dWya, dba, dby``, hidden states ``a (n_a, m, T_x)``.
+    """
+    X, Y = np.asarray(X), np.asarray(Y)
+    V = parameters["Wya"].shape[0]
+    m, T = X.shape
+    mask = (Y >= 0).astype(float)                                       # (m, T)
+    n_chars = max(mask.sum(), 1.0)
+    a, y_hat, caches = rnn_utils.rnn_forward(one_hot_sequence(X, V), a_prev, parameters)
+    Y0 = np.where(Y >= 0, Y, 0)
+    p_true = y_hat[Y0, np.arange(m)[:, None], np.arange(T)[None, :]]     # (m, T)
+    loss = float(-np.sum(mask * np.log(np.maximum(p_true, 1e-300))) / n_chars)
+    dz = (y_hat - one_hot_sequence(Y0, V)) * (mask / n_chars)[None]     # (V, m, T)
+    g = rnn_utils.rnn_backward(np.einsum("va,vmt->amt", parameters["Wya"], dz), caches)
+    gradients = {"dWax": g["dWax"], "dWaa": g["dWaa"], "dba": g["dba"],
+                 "dWya": np.einsum("vmt,amt->va", dz, a), "dby": dz.sum(axis=(1, 2))[:, None]}
+    return loss, gradients, a
+
+
+def optimize(X, Y, a_prev, parameters, learning_rate=0.01, clip_value=5.0):
+    """One training step on a batch of names: forward, loss, backward, clip, gradient descent.
+
+    The canonical ``optimize`` of the "Dinosaurus Island" exercise, on a batch (one name per
+    column) and with the step-by-step ``rnn_forward`` / ``rnn_backward``.
+
+    Args:
+        X, Y: int arrays ``(m, T_x)`` from :func:`pad_names`; a_prev ``(n_a, m)``;
+        parameters: updated in place.
+    Returns:
+        loss (float), gradients (clipped to ``[-clip_value, clip_value]``), and the last hidden
+        state ``a[:, :, -1]`` ``(n_a, m)``.
+    """
+    loss, gradients, a = names_loss_and_grads(X, Y, a_prev, parameters)
+    rnn_utils.clip(gradients, clip_value)
+    update_parameters(parameters, gradients, learning_rate)
+    return loss, gradients, a[:, :, -1]
+
+
+def train_names(names, parameters, char_to_ix, epochs=10, batch_size=32, learning_rate=0.01,
+                clip_value=5.0, seed=0, progress=True):
+    """Train in place with :func:`optimize`, every name read from a zero state (as in sampling).
+
+    Returns:
+        parameters and history ``{"loss": [one value per batch], "seconds": s}``.
+    """
+    n_a = parameters["Waa"].shape[0]
+    history = {"loss": []}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs * math.ceil(len(names) / batch_size), desc="names RNN", unit="batch")
+    start = time.perf_counter()
+    with blas_threads(1):
+        for epoch in range(epochs):
+            for X, Y in name_batches(names, char_to_ix, batch_size, seed=seed + epoch):
+                loss, _, _ = optimize(X, Y, np.zeros((n_a, X.shape[0])), parameters, learning_rate, clip_value)
+                history["loss"].append(loss)
+                if bar is not None:
+                    bar.update(1)
+    if bar is not None:
+        bar.close()
+    history["seconds"] = time.perf_counter() - start
+    return parameters, history
 
 
 def train_char_rnn(streams, parameters, epochs=10, seq_len=25, learning_rate=0.01, clip_value=5.0,

@@ -78,9 +78,9 @@ def conv_single_step(a_slice_prev, W, b):
         W: one filter ``(f, f, n_C_prev)``.
         b: its bias, shape ``(1, 1, 1)`` (or any array holding one number).
     Returns:
-        a Python float.
+        a ``np.float64`` scalar (as in the canonical course), whatever the inputs' dtype.
     """
-    return float(np.sum(a_slice_prev * W) + np.asarray(b).item())
+    return np.float64(np.sum(a_slice_prev * W, dtype=np.float64) + np.asarray(b, dtype=np.float64).item())
 
 
 def _windows(A, f, stride):

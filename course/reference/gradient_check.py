@@ -12,6 +12,8 @@ and :func:`gradient_check` computes, for every entry i of theta,
 
 and returns the relative error ``||grad - gradapprox|| / (||grad|| + ||gradapprox||)``.
 Below about 1e-7 the backward pass is almost surely right; above 1e-3 it almost surely has a bug.
+:func:`network_gradient_check` is the same for a dense network of :mod:`course.reference.dense`
+(the signature of the ``03_backprop`` notebook's graded ``gradient_check``).
 """
 import re
 
@@ -130,3 +132,21 @@ def gradient_check(params, grads, cost_fn, epsilon=1e-7, print_msg=False):
         else:
             print(f"There may be a mistake in the backward pass: relative error {difference:.2e}.")
     return difference
+
+
+def network_gradient_check(params, grads, X, Y, architecture, epsilon=1e-7):
+    """:func:`gradient_check` of the cross-entropy cost of a dense network at ``params``.
+
+    Args:
+        params: dict ``W1, b1, ...`` (not modified); grads: dict ``dW1, db1, ...`` from backprop.
+        X: inputs ``(n_x, m)``; Y: labels ``(n_L, m)``; architecture: list of L layer dicts
+            (see :mod:`course.reference.dense`); epsilon: the finite-difference step.
+    Returns:
+        float, the relative error ``||grad - gradapprox|| / (||grad|| + ||gradapprox||)``.
+    """
+    from course.reference import dense
+
+    def cost(q):
+        return dense.get_cost_value(dense.full_forward_propagation(X, q, architecture)[0], Y)
+
+    return gradient_check(params, grads, cost, epsilon=epsilon)

@@ -27,6 +27,7 @@ __all__ = [
     "softmax_cross_entropy_gradient",
     "binary_cross_entropy",
     "binary_cross_entropy_gradient",
+    "logistic_propagate",
     "EPSILON",
 ]
 
@@ -166,3 +167,24 @@ def binary_cross_entropy_gradient(Z, Y):
     e = np.exp(-np.abs(Z))
     S = np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     return (S - Y) / Z.size
+
+
+def logistic_propagate(w, b, X, Y):
+    """Cost and gradients of logistic regression (one sigmoid unit), computed stably from the logits.
+
+    Args:
+        w: weights of shape ``(n_x, 1)``.
+        b: bias, a float.
+        X: inputs of shape ``(n_x, m)``.
+        Y: 0/1 labels of shape ``(1, m)``.
+    Returns:
+        (cost, dw, db): ``cost`` the mean log-loss of ``sigmoid(w.T @ X + b)`` (a float),
+        ``dw = X (A - Y)^T / m`` of shape ``(n_x, 1)``, ``db = mean(A - Y)`` (a float).
+    """
+    w = np.asarray(w, dtype=float)
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    Z = w.T @ X + float(b)
+    cost = binary_cross_entropy(Z, Y, from_logits=True)
+    dZ = binary_cross_entropy_gradient(Z, Y)  # (sigmoid(Z) - Y) / m
+    return cost, X @ dZ.T, float(np.sum(dZ))

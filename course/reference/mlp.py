@@ -30,6 +30,7 @@ __all__ = [
     "init_mlp",
     "mlp_forward",
     "mlp_loss_and_gradients",
+    "minibatch_step",
     "predict_proba",
     "predict",
     "accuracy",
@@ -158,6 +159,22 @@ def mlp_loss_and_gradients(X, Y, params):
     X = np.asarray(X, dtype=params["W1"].dtype)
     loss, grads, _ = _rows_loss_and_grads(np.ascontiguousarray(X.T), _labels(Y, X.shape[1]), params, L)
     return loss, grads
+
+
+def minibatch_step(params, X, Y, learning_rate):
+    """One step of plain gradient descent on one mini-batch (04's ``minibatch_step``).
+
+    Args:
+        params: ``{"W1", "b1", ..., "WL", "bL"}`` of a ReLU network with a softmax output.
+        X: inputs ``(n_x, m)``.
+        Y: one-hot labels ``(C, m)`` or integer labels ``(m,)``.
+        learning_rate: float.
+    Returns:
+        (new_params, cost): a new dict with ``P - learning_rate * dP`` for every parameter ``P``
+        (the input dict is not modified), and the batch's mean cross-entropy before the step.
+    """
+    cost, grads = mlp_loss_and_gradients(X, Y, params)
+    return {k: params[k] - learning_rate * grads["d" + k] for k in params}, cost
 
 
 def predict_proba(params, X, batch_size=8192):

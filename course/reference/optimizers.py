@@ -20,6 +20,13 @@ the gradients. The functions return new arrays (the dicts are updated by assignm
     update_lr(learning_rate0, epoch_num, decay_rate) -> learning_rate
     schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000) -> learning_rate
 
+**The logistic-regression warm-up** of 05_optimizers (the model its races train)::
+
+    expand(X) -> (6, m) quadratic features (x0, x1, x0**2, x1**2, x0*x1, 1)
+    probability(X, w) -> (1, m) sigmoid(w^T X), overflow-free
+    compute_loss(X, y, w) -> float, mean binary cross-entropy from the logits (np.logaddexp)
+    compute_grad(X, y, w) -> (n, 1) gradient X (p - y)^T / m
+
 **Classes** for training loops: ``SGD(lr)``, ``Momentum(lr, beta)``, ``RMSprop(lr, beta, eps)``,
 ``Adam(lr, beta1, beta2, eps)``. ``opt.step(params, grads)`` updates every array of ``params``
 *in place* (so the dict keeps the same array objects and their dtype: float32 training stays
@@ -39,6 +46,10 @@ import math
 import numpy as np
 
 __all__ = [
+    "expand",
+    "probability",
+    "compute_loss",
+    "compute_grad",
     "update_parameters_with_gd",
     "initialize_velocity",
     "update_parameters_with_momentum",
@@ -64,6 +75,49 @@ def _grad(grads, name):
         return grads[key]
     except KeyError:
         raise KeyError(f"grads has no entry {key!r} for parameter {name!r}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Logistic regression on quadratic features (the warm-up of 05_optimizers)
+# --------------------------------------------------------------------------------------------
+def expand(X):
+    """Quadratic features of 2-D points.
+
+    Args:
+        X: array of shape ``(2, m)``, one point ``(x0, x1)`` per column.
+    Returns:
+        float64 array of shape ``(6, m)``: rows ``x0, x1, x0**2, x1**2, x0*x1, 1``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    x0, x1 = X[0], X[1]
+    return np.stack([x0, x1, x0 * x0, x1 * x1, x0 * x1, np.ones_like(x0)])
+
+
+def probability(X, w):
+    """``sigmoid(w^T X)`` of shape ``(1, m)`` for features ``X`` ``(n, m)`` and weights ``w`` ``(n, 1)``.
+
+    Written as ``(1 + tanh(z / 2)) / 2``: no overflow for any ``z``.
+    """
+    z = np.asarray(w, dtype=np.float64).T @ np.asarray(X, dtype=np.float64)
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def compute_loss(X, y, w):
+    """Mean binary cross-entropy ``mean(log(1 + e^z) - y z)`` with ``z = w^T X``, as a float.
+
+    Args:
+        X: features ``(n, m)``; y: labels 0/1 ``(1, m)``; w: weights ``(n, 1)``.
+    Returns:
+        float, finite for any ``z`` (``np.logaddexp(0, z)`` computes ``log(1 + e^z)``).
+    """
+    z = np.asarray(w, dtype=np.float64).T @ np.asarray(X, dtype=np.float64)
+    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+
+def compute_grad(X, y, w):
+    """Gradient of :func:`compute_loss` with respect to ``w``: ``X (p - y)^T / m``, shape ``(n, 1)``."""
+    X = np.asarray(X, dtype=np.float64)
+    return X @ (probability(X, w) - y).T / X.shape[1]
 
 
 # --------------------------------------------------------------------------------------------
