@@ -4,6 +4,7 @@ import sys
 import time
 from pathlib import Path
 
+from course.grading.inert import terminal_text
 from course.paths import COURSE_ROOT, CourseError, existing_assignments
 
 
@@ -60,7 +61,10 @@ def _progress(total):
 
 
 def cmd_grade(args):
+    import signal
+
     from course.grading import find_submissions, grade_assignment
+    from course.grading.engine import GradingStopped
 
     students = args.students or find_submissions(args.assignment)
     if not students:
@@ -69,15 +73,60 @@ def cmd_grade(args):
 
     limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, cpu_seconds=args.cpu_time,
                     memory=args.memory * MB, output=args.output_limit * 1024)
+
+    def stop(signum, frame):
+        raise GradingStopped(signum)
+    signal.signal(signal.SIGTERM, stop)
     bar, tick = _progress(len(students))
+    done = []
     start = time.perf_counter()
-    results = grade_assignment(args.assignment, students=students, db_url=args.db, timeout=args.timeout,
-                               feedback=not args.no_feedback, progress=tick, workers=args.workers,
-                               executor=args.executor, scheduler=args.scheduler, limits=limits,
-                               isolate=not args.no_isolation)
+    try:
+        results = grade_assignment(args.assignment, students=students, db_url=args.db, timeout=args.timeout,
+                                   feedback=not args.no_feedback, progress=lambda r: (done.append(r), tick(r)),
+                                   workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+                                   limits=limits, isolate=not args.no_isolation, force=args.force, wait=args.wait,
+                                   notice=lambda message: bar.write(message))
+    except (KeyboardInterrupt, GradingStopped) as err:
+        bar.close()
+        signum = getattr(err, "signum", signal.SIGINT)
+        print(f"stopped ({signal.Signals(signum).name}): {len(done)} submission(s) graded and saved; "
+              f"run the same command again to grade the rest", file=sys.stderr)
+        return 128 + signum
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     bar.close()
     print(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s")
     _print_results(args.assignment, results, args.csv or COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv")
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        print(f"\n{len(failed)} submission(s) could not be graded (the grader's failure, not the student's; "
+              "rerun to retry):", file=sys.stderr)
+        for r in failed:
+            print(f"  {terminal_text(r.student, 80)}: {terminal_text(r.error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_status(args):
+    from course.grading.jobs import JobStore
+    from course.grading.inert import terminal_text
+    from course.nbgrader_api import make_api
+
+    store = JobStore(args.db or make_api(COURSE_ROOT).coursedir.db_url)
+    try:
+        rows = store.states(args.assignment)
+    finally:
+        store.close()
+    if not rows:
+        print(f"no grading job recorded for {args.assignment}")
+        return 0
+    counts = {}
+    for row in rows.values():
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    print(f"{args.assignment}: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    for student, row in sorted(rows.items()):
+        if row["state"] != "graded" or args.all:
+            print(f"  {terminal_text(student, 60):30} {row['state']:8} {row['updated']}  {terminal_text(row['reason'])}")
     return 0
 
 
@@ -175,7 +224,15 @@ def build_parser():
     p.add_argument("--no-isolation", action="store_true",
                    help="run kernels as this user without namespaces (rlimits only)")
     p.add_argument("--csv", help="where to write the CSV (default reports/ASG_grades.csv)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded and unchanged")
+    p.add_argument("--wait", action="store_true", help="wait for another run of ASG to end instead of refusing")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("status", help="the grading job of ASG: counts, and the submissions not graded")
+    p.add_argument("assignment")
+    p.add_argument("--db", help="gradebook URL (default: the course's)")
+    p.add_argument("--all", action="store_true", help="list every submission, graded ones too")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("demo", help="build, grade a demo class, print the table")
     p.add_argument("--assignment", default="01_activations")
@@ -205,6 +262,10 @@ def build_parser():
 
 
 def main(argv=None):
+    import os
+    # nbgrader runs `alembic` as a subprocess: this interpreter's bin/ first on PATH, so that
+    # `.venv/bin/course` and `.venv/bin/python -m course` work without an activated environment.
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -16,13 +16,22 @@ and, in each graded test cell,
 It also puts a summary at the top: one row per graded test cell with its score and, where
 points were lost, the first line of the error (nbgrader's template adds the total, a table of
 contents and the score in each cell's header).
+
+:class:`SanitizeFeedback` (nbconvert's ``SanitizeHTML``, stricter) makes the feedback inert: the
+notebook is the student's, so its markdown, raw cells and rich outputs may carry scripts, event
+handlers, external images or trackers. Markdown and raw cells become sanitised HTML, outputs keep
+only text, PNG/JPEG and sanitised HTML, widget state is dropped, links keep only in-page targets
+and images only inline data; MathJax macros that make links or load code are disarmed.
+``HideHiddenTests`` applies it too (``sanitize``), so the feedback is inert with either config.
 """
 import html
 import re
 
+import bleach
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbformat.v4 import new_markdown_cell
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, List, Set, Unicode
 
 from course.grading.results import error_line, strip_ansi
 
@@ -75,6 +84,8 @@ class HideHiddenTests(NbGraderPreprocessor):
     placeholder = Unicode("# (hidden tests ran here)", help="What replaces a hidden-test region.").tag(config=True)
     min_secret_length = Integer(6, help="Shorter hidden lines are not searched for in outputs.").tag(config=True)
     summary = Bool(True, help="Put a table of per-test scores and failure messages at the top.").tag(config=True)
+    sanitize = Bool(True, help="Also apply SanitizeFeedback (no script, handler or external URL in the "
+                    "feedback).").tag(config=True)
 
     def preprocess(self, nb, resources):
         # 1. execution count -> (original source, visible lines) of the graded test cells
@@ -104,6 +115,8 @@ class HideHiddenTests(NbGraderPreprocessor):
             table = summary_markdown(nb)
             if table:
                 nb.cells.insert(0, new_markdown_cell(table))
+        if self.sanitize:
+            nb, resources = SanitizeFeedback(parent=self).preprocess(nb, resources)
         return nb, resources
 
     def trim_traceback(self, out, tests_by_count, secrets):
@@ -179,3 +192,115 @@ def _redact(text, secrets):
         return text
     return "\n".join("(line hidden: it quoted a hidden test)" if _quotes(line, secrets) else line
                      for line in text.split("\n"))
+
+
+# --- inert HTML -----------------------------------------------------------------------------------
+FEEDBACK_TAGS = ["a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
+                 "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup",
+                 "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"]
+_IMAGE_DATA = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$")
+# MathJax (loaded by the feedback template) would turn these into links, styles or code loads.
+_MATHJAX_MACROS = re.compile(r"\\(href|url|class|cssId|style|unicode|require|HTML|data|mmlToken)(?![A-Za-z])")
+
+
+def _attribute_allowed(tag, name, value):
+    """No event handler, no style, no URL leaving the page (links: ``#anchors``; images: inline data)."""
+    value = str(value).strip()
+    if name == "href":
+        return tag == "a" and value.startswith("#")
+    if name == "src":
+        return tag == "img" and bool(_IMAGE_DATA.match(value))
+    if name in ("alt", "title"):
+        return True
+    if name in ("class", "id"):
+        return tag in ("a", "code", "div", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "span", "table", "td", "th")
+    if name in ("align", "colspan", "rowspan"):
+        return tag in ("td", "th")
+    if name in ("width", "height"):
+        return tag == "img"
+    return False
+
+
+def disarm_mathjax(text):
+    """``\\href`` and friends shown as text instead of run by MathJax."""
+    return _MATHJAX_MACROS.sub(lambda m: r"\text{\textbackslash " + m.group(1) + "}", text)
+
+
+def inert_html(text, strip=False):
+    """``text`` (HTML) with only harmless tags and attributes left (the rest shown as text)."""
+    if isinstance(text, list):
+        text = "".join(text)
+    cleaned = bleach.clean(str(text), tags=FEEDBACK_TAGS, attributes=_attribute_allowed, protocols=["data"],
+                           strip=strip, strip_comments=True)
+    return disarm_mathjax(cleaned)
+
+
+class SanitizeFeedback(SanitizeHTML):
+    """nbconvert's ``SanitizeHTML`` for feedback: nothing in it runs, phones home or loads a URL.
+
+    * markdown cells: rendered to HTML here, sanitised, and handed back as one raw HTML block
+      (the exporter's markdown renderer adds nothing to it); raw cells: sanitised HTML;
+    * outputs: ``text/plain``, PNG and JPEG kept, ``text/html`` sanitised, ``text/markdown``
+      rendered and sanitised, ``text/latex`` disarmed, everything else (JavaScript, SVG, widget
+      views, custom types) removed;
+    * notebook metadata: widget state (rendered by a script) and anything but the kernel and
+      language information removed.
+    """
+
+    safe_output_keys = Set({"metadata", "text/plain", "image/png", "image/jpeg"}).tag(config=True)
+    sanitized_output_types = Set({"text/html", "text/markdown", "text/latex"}).tag(config=True)
+    tags = List(Unicode(), FEEDBACK_TAGS).tag(config=True)
+    kept_metadata = List(Unicode(), ["kernelspec", "language_info"]).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        for key in list(nb.metadata):
+            if key not in self.kept_metadata:
+                del nb.metadata[key]
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell.pop("attachments", None)
+        if cell.cell_type in ("markdown", "raw"):
+            rendered = _markdown_html(cell.source) if cell.cell_type == "markdown" else str(cell.source)
+            body = inert_html(rendered)
+            # one raw HTML block: no blank line inside, so the exporter does not parse it as markdown again
+            body = re.sub(r"\n\s*\n", "\n", body).strip()
+            if cell.cell_type == "markdown":
+                cell.source = f'<div class="course-sanitized">\n{body}\n</div>'
+            else:
+                cell.source = body
+                cell.metadata["raw_mimetype"] = "text/html"
+            return cell, resources
+        if cell.cell_type == "code":
+            cell.outputs = self.sanitize_code_outputs(cell.get("outputs", []))
+        return cell, resources
+
+    def sanitize_code_outputs(self, outputs):
+        for output in outputs:
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data = output.get("data", {})
+            for key in list(data):
+                if key in self.safe_output_keys:
+                    continue
+                if key == "text/markdown":
+                    data.setdefault("text/html", inert_html(_markdown_html(data[key])))
+                    del data[key]
+                elif key == "text/html":
+                    data[key] = inert_html(data[key])
+                elif key == "text/latex":
+                    data[key] = disarm_mathjax("".join(data[key]) if isinstance(data[key], list) else str(data[key]))
+                else:
+                    del data[key]
+            output["metadata"] = {}
+        return outputs
+
+    def sanitize_html_tags(self, html_str):
+        return inert_html(html_str)
+
+
+def _markdown_html(source):
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    if isinstance(source, list):
+        source = "".join(source)
+    return markdown2html_mistune(str(source))

@@ -88,3 +88,16 @@ def test_stable_sigmoid_and_repr():
     assert "data=2" in repr(Value(2.0))
     with pytest.raises(TypeError):
         Value(2.0) ** Value(3.0)
+
+
+def test_graph_by_hand_agrees_with_the_engine():
+    from course.reference.autodiff import graph_by_hand
+    for av, bv in [(2.0, 1.0), (-0.7, 3.2)]:
+        g = graph_by_hand(av, bv)
+        a, b = Value(av), Value(bv)
+        c, d = a + b, b + 1
+        e = c * d
+        e.backward()
+        assert (g["c"], g["d"], g["e"]) == (c.data, d.data, e.data)
+        assert (g["de_da"], g["de_db"], g["de_dc"], g["de_dd"]) == (a.grad, b.grad, c.grad, d.grad)
+    assert graph_by_hand(2, 1)["de_db"] == 5.0

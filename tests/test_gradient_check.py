@@ -76,3 +76,34 @@ def test_gradient_check_prints(capsys):
     assert "right" in capsys.readouterr().out
     assert gradient_check(p, {"dW1": 3 * p["W1"]}, cost, print_msg=True) > 0.1
     assert "mistake" in capsys.readouterr().out
+
+
+def test_network_gradient_check_matches_the_generic_one():
+    from course.reference import dense
+    from course.reference.gradient_check import network_gradient_check
+    arch = [{"input_dim": 2, "output_dim": 3, "activation": "tanh"}, {"input_dim": 3, "output_dim": 1, "activation": "sigmoid"}]
+    p = dense.init_layers(arch, seed=1)
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((2, 5)), (rng.random((1, 5)) > 0.5).astype(float)
+    Y_hat, memory = dense.full_forward_propagation(X, p, arch)
+    grads = dense.full_backward_propagation(Y_hat, Y, memory, p, arch)
+    cost = lambda q: dense.get_cost_value(dense.full_forward_propagation(X, q, arch)[0], Y)
+    assert network_gradient_check(p, grads, X, Y, arch) == gradient_check(p, grads, cost) < 1e-7
+    bad = dict(grads, db1=grads["db1"] * 5)
+    assert network_gradient_check(p, bad, X, Y, arch, epsilon=1e-4) == gradient_check(p, bad, cost, epsilon=1e-4) > 1e-3
+
+
+def test_student_helpers_agree_with_the_reference():
+    """utils.backprop_helpers (the student's copy of the flattening helpers) flattens like the answer key."""
+    from utils import backprop_helpers as student
+    p = params3()
+    theta, keys = dictionary_to_vector(p)
+    s_theta, s_keys = student.dictionary_to_vector(p)
+    assert np.array_equal(theta, s_theta) and keys == s_keys
+    back = student.vector_to_dictionary(theta, p)
+    assert all(np.array_equal(back[k], p[k]) for k in p)
+    g = {"d" + k: v * 3 for k, v in p.items()}
+    assert np.array_equal(student.gradients_to_vector(g, p), gradients_to_vector(g, p))
+    with pytest.raises(ValueError):
+        student.vector_to_dictionary(theta[:-1], p)
+    assert not hasattr(student, "gradient_check") and not hasattr(student, "numerical_gradient_vector")

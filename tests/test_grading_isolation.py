@@ -1,11 +1,13 @@
-"""What a student's kernel can see and do while it is graded (sandbox of course/grading/sandbox.py).
+"""What a student's kernel can see and do while it is graded (course/grading/sandbox.py, zygote.py).
 
-A sandboxed kernel is started the way the grader starts it (zygote, stub, SandboxKernelManager)
-and probed from the inside: uid, limits, files, network, processes. The unit tests of the
-hardened executor (epilogue, dead kernels, time limits) run small synthetic notebooks.
+A sandboxed kernel is started the way the grader starts it (zygote, keeper, SandboxKernelManager)
+and probed from the inside: uid, limits, its file system (an allow-list built from nothing),
+network, processes, environment. The last tests run small synthetic notebooks through
+``CheckedExecute`` (dead kernels, time limits).
 """
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -13,26 +15,47 @@ from pathlib import Path
 
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course.grading.guard import GuardedExecute, top_level_names, with_epilogue
+from course.grading.checked_execute import CheckedExecute
 from course.grading.sandbox import MB, Limits, Sandbox, SandboxKernelManager, isolation_available, use_sandbox
 from course.paths import COURSE_ROOT
 
 needs_isolation = pytest.mark.skipif(bool(isolation_available()), reason=f"no kernel isolation: {isolation_available()}")
 
 
-def run_cells(sources, limits=None, isolate=True, timeout=20, hide=()):
-    """Execute ``sources`` in a fresh sandboxed kernel; return the executed cells."""
+def _workdir():
     work = Path(tempfile.mkdtemp(prefix="course-kernel-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None))
     os.chmod(work, 0o700)
-    use_sandbox(Sandbox(work, limits or Limits(), isolate=isolate and not isolation_available(), hide=list(hide)))
+    return work
+
+
+def run_cells(sources, limits=None, isolate=True, timeout=20, status=None):
+    """Execute ``sources`` in a fresh sandboxed kernel; return the executed cells.
+
+    ``status``: a dict that receives the kernel's exit status (``returncode``) if it died.
+    """
+    from course.grading import kernel_process
+    started = []
+    original = kernel_process.KernelProcess.__init__
+
+    def record(self, *args, **kwargs):
+        started.append(self)
+        original(self, *args, **kwargs)
+    kernel_process.KernelProcess.__init__ = record
+    work = _workdir()
+    use_sandbox(Sandbox(work, limits or Limits(), isolate=isolate and not isolation_available()))
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
     client = NotebookClient(nb, timeout=timeout, kernel_manager_class=SandboxKernelManager, allow_errors=True,
                             shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}})
     try:
         client.execute()
+    except DeadKernelError:
+        if status is not None and started:
+            status["returncode"] = started[-1].returncode
     finally:
+        kernel_process.KernelProcess.__init__ = original
         subprocess.run(["rm", "-rf", str(work)])
     return nb.cells
 
@@ -42,6 +65,15 @@ def text(cell):
     for o in cell.outputs:
         out.append(o.get("text") or "".join(o.get("data", {}).get("text/plain", "")) or f"{o.get('ename')}: {o.get('evalue')}")
     return "".join(out)
+
+
+def probe(code):
+    """Run ``code`` (which prints one JSON document) in a sandboxed kernel; return it decoded."""
+    cell = run_cells([code])[0]
+    try:
+        return json.loads(text(cell))
+    except ValueError:
+        raise AssertionError(text(cell)) from None
 
 
 @needs_isolation
@@ -62,37 +94,150 @@ def test_kernel_runs_unprivileged_with_limits():
     assert "COURSE_DB_URL" not in info["env"] and "PGPASSWORD" not in info["env"]
 
 
+LIST = """
+import json, os, sys
+def ls(p):
+    try:
+        return sorted(os.listdir(p))
+    except OSError as e:
+        return type(e).__name__
+def read(p):
+    try:
+        return open(p, "rb").read(16).decode("latin-1")
+    except OSError as e:
+        return type(e).__name__
+def imp(name):
+    try:
+        __import__(name)
+        return "imported"
+    except ImportError as e:
+        return type(e).__name__
+"""
+
+
 @needs_isolation
-def test_kernel_cannot_read_course_or_gradebook_but_imports_utils(tmp_path):
-    secret_db = tmp_path / "secret.db"
-    secret_db.write_text("grades")
-    os.chmod(tmp_path, 0o755)
-    probes = [str(COURSE_ROOT / "source"), str(COURSE_ROOT / "gradebook.db"), str(COURSE_ROOT / "submitted"),
-              str(COURSE_ROOT / ".git"), str(secret_db), "/root", "/dev/shm"]
-    code = (
-        "import os, json\nseen = {}\n"
-        f"for p in {probes!r}:\n"
-        "    try:\n"
-        "        seen[p] = os.listdir(p) if os.path.isdir(p) else open(p).read(20)\n"
-        "    except OSError as e:\n"
-        "        seen[p] = type(e).__name__\n"
-        "import utils.testing, numpy\nseen['utils'] = utils.testing.__name__\nprint(json.dumps(seen))"
-    )
-    seen = json.loads(text(run_cells([code], hide=[str(secret_db)])[0]))
-    assert seen["utils"] == "utils.testing"
-    assert seen[str(COURSE_ROOT / "source")] in ([], "FileNotFoundError", "PermissionError")
-    assert seen[str(COURSE_ROOT / "submitted")] in ([], "FileNotFoundError", "PermissionError")
-    assert seen[str(COURSE_ROOT / ".git")] in ([], "FileNotFoundError", "PermissionError")
-    for p in (str(COURSE_ROOT / "gradebook.db"), str(secret_db)):
-        assert seen[p] in ("", "FileNotFoundError", "PermissionError"), (p, seen[p])
-    assert all(name.startswith("course-kernel-") for name in seen["/dev/shm"]) and len(seen["/dev/shm"]) <= 1
+def test_kernel_sees_only_its_allow_list():
+    """The root is built from nothing: the system, the Python environment, the data, its own folder."""
+    import sys
+    prefix, base = str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve())
+    mnist = os.environ.get("MNIST_PATH", "")
+    seen = probe(LIST + f"""
+paths = ["/", "/etc", "/work", {str(COURSE_ROOT)!r}, "/root", "/tmp", "/dev", "/dev/shm", "/home", "/run", "/var",
+         "/sys", {str(COURSE_ROOT / "course")!r}, {str(COURSE_ROOT / "source")!r}, {str(COURSE_ROOT / "submitted")!r},
+         {str(COURSE_ROOT / ".git")!r}, {str(Path(prefix).parent)!r}, {str(Path(base).parent)!r}]
+files = ["/etc/shadow", "/etc/hostname", {str(COURSE_ROOT / "gradebook.db")!r}, {str(COURSE_ROOT / "nbgrader_config.py")!r},
+         {str(COURSE_ROOT / "course" / "reference" / "activations.py")!r}, {mnist!r}]
+print(json.dumps({{"ls": {{p: ls(p) for p in paths}}, "read": {{p: read(p) for p in files}},
+                  "import": {{m: imp(m) for m in ("course", "course.reference", "course.checks", "utils.testing",
+                                                  "utils.mnist", "numpy", "matplotlib.pyplot")}},
+                  "course_modules": [m for m in sys.modules if m == "course" or m.startswith("course.")]}}))
+""")
+    ls, read, imported = seen["ls"], seen["read"], seen["import"]
+    assert set(ls["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr",
+                            *Path(prefix).parts[1:2], *Path(base).parts[1:2], *Path(mnist or "/").parts[1:2]}, ls["/"]
+    assert set(ls["/etc"]) <= {"fonts", "group", "ld.so.cache", "localtime", "passwd"}, ls["/etc"]
+    assert set(ls[str(COURSE_ROOT)]) <= {".venv", "utils"}, ls[str(COURSE_ROOT)]
+    for folder in ("course", "source", "submitted", ".git"):
+        assert ls[str(COURSE_ROOT / folder)] == "FileNotFoundError", folder
+    assert ls["/root"] in ([], [".pyenv"], "FileNotFoundError"), ls["/root"]
+    assert ls[str(Path(base).parent)] == [Path(base).name]  # the interpreter, not its siblings
+    assert ls["/tmp"] == [] and len(ls["/dev/shm"]) == 1 and ls["/dev/shm"][0].startswith("course-kernel-")
+    assert set(ls["/dev"]) <= {"null", "zero", "full", "random", "urandom", "tty", "shm", "fd", "stdin", "stdout",
+                               "stderr"}, ls["/dev"]
+    for folder in ("/home", "/run", "/var", "/sys"):
+        assert ls[folder] == "FileNotFoundError", folder
+    for path, got in read.items():
+        if path == mnist and mnist:
+            assert got.startswith("PK"), got  # the data a notebook may load
+        else:
+            assert got == "FileNotFoundError", (path, got)
+    assert imported["course"] == imported["course.reference"] == imported["course.checks"] == "ModuleNotFoundError"
+    assert seen["course_modules"] == []
+    assert imported["utils.testing"] == imported["utils.mnist"] == imported["numpy"] == "imported"
+    assert imported["matplotlib.pyplot"] == "imported"
+
+
+@needs_isolation
+def test_kernel_writes_only_its_folder_and_private_tmp():
+    import sys
+    seen = probe(f"""
+import json, os
+def write(p):
+    try:
+        with open(p, "w") as f:
+            f.write("x")
+        return "written"
+    except OSError as e:
+        return type(e).__name__
+paths = ["/x", "/etc/x", "/usr/x", {str(Path(sys.prefix).resolve() / "x")!r}, {str(COURSE_ROOT / "utils" / "x")!r},
+         "mine.txt", "/tmp/x", "/dev/shm/x"]
+print(json.dumps({{p: write(p) for p in paths}}))
+""")
+    for path in ("/x", "/etc/x", "/usr/x", str(Path(sys.prefix).resolve() / "x"), str(COURSE_ROOT / "utils" / "x")):
+        assert seen[path] in ("OSError", "PermissionError"), (path, seen[path])  # EROFS or EACCES
+    assert seen["mine.txt"] == seen["/tmp/x"] == seen["/dev/shm/x"] == "written"
+    assert not Path("/tmp/x").exists() or Path("/tmp/x").read_text() != "x"
+
+
+@needs_isolation
+def test_tmp_and_shm_are_private_and_capped():
+    import errno
+    marker = f"course_private_{os.getpid()}"
+    cell = run_cells([f"""
+import json, os
+got = {{}}
+for folder in ("/tmp", "/dev/shm"):
+    written = 0
+    try:
+        with open(os.path.join(folder, {marker!r}), "wb") as f:
+            for _ in range(64):
+                f.write(b"x" * 1024 * 1024)
+                f.flush()
+                written += 1
+    except OSError as e:
+        got[folder] = [written, e.errno]
+print(json.dumps(got))
+"""], limits=Limits(tmp_size=8 * MB))[0]
+    seen = json.loads(text(cell))
+    for folder in ("/tmp", "/dev/shm"):
+        written, err = seen[folder]
+        assert err == errno.ENOSPC and 4 <= written <= 8, (folder, seen)  # Limits.tmp_size: 8 MB each
+        assert not (Path(folder) / marker).exists()  # the host's folder never saw it
+
+
+@needs_isolation
+def test_working_directory_beyond_its_cap_kills_the_kernel():
+    status = {}
+    cells = run_cells(["open('a', 'wb').write(b'x' * 4 * 1024 * 1024)\nprint('small files are fine')",
+                       "import time\nfor i in range(100):\n    open(f'f{i}', 'wb').write(b'x' * 4 * 1024 * 1024)\n"
+                       "    time.sleep(0.05)"], limits=Limits(workdir_size=16 * MB), timeout=30, status=status)
+    assert "small files are fine" in text(cells[0])
+    assert status.get("returncode") == 128 + signal.SIGXFSZ, status
+
+
+@needs_isolation
+def test_no_secret_of_the_grader_reaches_the_kernel_memory(monkeypatch):
+    """A forked kernel keeps its zygote's original environment in memory: the zygote gets none of
+    the grader's secrets."""
+    from course.grading import sandbox
+    secret = f"s3cret-{os.getpid()}"
+    sandbox.stop_zygote()
+    monkeypatch.setenv("COURSE_DB_URL", f"postgresql://grader:{secret}@db/gradebook")
+    monkeypatch.setenv("PGPASSWORD", secret)
+    try:
+        cell = run_cells(["import os\nprint(sorted(os.environ.items()))"])[0]
+        assert secret not in text(cell)
+        zyg = sandbox.zygote()
+        environ = Path(f"/proc/{zyg.proc.pid}/environ").read_bytes()
+        assert secret.encode() not in environ and b"PATH=" in environ
+    finally:
+        sandbox.stop_zygote()
 
 
 @needs_isolation
 def test_kernel_has_no_network():
     cell = run_cells(["import socket\ns = socket.socket()\ns.settimeout(2)\ns.connect(('127.0.0.1', 22))"])[0]
-    assert "OSError" in text(cell) or "ConnectionRefused" in text(cell) or "unreachable" in text(cell)
-    assert "unreachable" in text(cell) or "Network" in text(cell)
+    assert "unreachable" in text(cell) or "Network" in text(cell), text(cell)
 
 
 @needs_isolation
@@ -114,19 +259,11 @@ def test_memory_limit_gives_memory_error_not_a_crash():
 def test_file_size_limit():
     cells = run_cells(["open('big', 'wb').write(b'x' * (4 * 1024 * 1024))", "print('ok')"],
                       limits=Limits(file_size=1 * MB))
-    assert "OSError" in text(cells[0]) or "File too large" in text(cells[0]) or "KernelDied" in text(cells[0]) \
-        or cells[0].outputs == [] or "Error" in text(cells[0])
+    assert "File too large" in text(cells[0]) or "OSError" in text(cells[0])
+    assert "ok" in text(cells[1])
 
 
-def test_epilogue_keeps_display_and_line_numbers():
-    src = "x = 1\nprint(x)\nx + 1"
-    out = with_epilogue(src, "G", "n")
-    assert out.splitlines()[:2] == src.splitlines()[:2] and out.splitlines()[2] == "G('n', (x + 1))"
-    assert with_epilogue("for i in range(2):\n    pass", "G", "n").endswith("G('n')\n")
-    assert with_epilogue("f(1,\n  2);", "G", "n") == "G('n', (f(1,\n  2)));"
-    assert top_level_names("import numpy as np\nfrom a import b\ndef f():\n    y = 1\nz = 2") == {"np", "b", "f", "z"}
-
-
+# --- CheckedExecute on synthetic notebooks (graded cells without grader-side checks: nbgrader's rules)
 def _graded_nb(test_sources, solution="def f():\n    return 1"):
     """A tiny nbgrader notebook: one locked setup cell, one solution cell, graded test cells."""
     cells = [new_code_cell("import numpy as np\nfrom utils.testing import check_close",
@@ -140,25 +277,24 @@ def _graded_nb(test_sources, solution="def f():\n    return 1"):
                                                              "language": "python"}})
 
 
-def guarded_run(nb, limits):
+def checked_run(nb, limits):
     from nbgrader.utils import determine_grade
 
-    work = Path(tempfile.mkdtemp(prefix="course-kernel-"))
-    os.chmod(work, 0o700)
+    work = _workdir()
     use_sandbox(Sandbox(work, limits, isolate=not isolation_available()))
-    ex = GuardedExecute(timeout=int(limits.cell_timeout))
-    GuardedExecute.limits, GuardedExecute.workdir, GuardedExecute.stats = limits, work, {}
+    ex = CheckedExecute(timeout=int(limits.cell_timeout), kernel_manager_class=SandboxKernelManager)
+    CheckedExecute.limits, CheckedExecute.workdir, CheckedExecute.stats = limits, work, {}
     try:
         nb, _ = ex.preprocess(nb, {"metadata": {"path": str(work)}})
     finally:
         subprocess.run(["rm", "-rf", str(work)])
     return {c.metadata["nbgrader"]["grade_id"]: determine_grade(c)[0] for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")}, nb, GuardedExecute.stats
+            if c.metadata.get("nbgrader", {}).get("grade")}, nb, CheckedExecute.stats
 
 
 def test_dead_kernel_zeroes_the_rest_with_a_reason():
     nb = _graded_nb(["check_close(f(), 1)", "import os\nos._exit(7)", "check_close(f(), 1)"])
-    scores, nb, stats = guarded_run(nb, Limits(cell_timeout=10, notebook_timeout=60))
+    scores, nb, stats = checked_run(nb, Limits(cell_timeout=10, notebook_timeout=60))
     assert scores == {"t0": 1.0, "t1": 0.0, "t2": 0.0}
     assert "exited with status 7" in stats["stopped"]
     assert "not run" in nb.cells[-1].outputs[-1]["evalue"]
@@ -168,24 +304,16 @@ def test_notebook_wall_clock_limit():
     nb = _graded_nb(["check_close(f(), 1)", "import time\ntime.sleep(3)", "import time\ntime.sleep(3)",
                      "check_close(f(), 1)"])
     start = time.monotonic()
-    scores, _, stats = guarded_run(nb, Limits(cell_timeout=30, notebook_timeout=6))
+    scores, _, stats = checked_run(nb, Limits(cell_timeout=30, notebook_timeout=6))
     assert time.monotonic() - start < 30
     assert scores["t0"] == 1.0 and scores["t3"] == 0.0
     assert "time limit" in stats["stopped"] or any(s == 0.0 for s in (scores["t1"], scores["t2"]))
 
 
+@needs_isolation
 def test_cpu_limit_kills_only_this_kernel():
     nb = _graded_nb(["check_close(f(), 1)", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
                      "check_close(f(), 1)"])
-    scores, nb, stats = guarded_run(nb, Limits(cell_timeout=4, notebook_timeout=60, cpu_seconds=3))
+    scores, nb, stats = checked_run(nb, Limits(cell_timeout=4, notebook_timeout=60, cpu_seconds=3))
     assert scores == {"t0": 1.0, "t1": 0.0, "t2": 0.0}
     assert stats["stopped"]
-
-
-def test_hidden_failure_is_caught_by_the_epilogue():
-    """A test whose exception is swallowed by a custom handler does not reach its end: 0."""
-    nb = _graded_nb(["check_close(f(), 2)"], solution=(
-        "def f():\n    get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
-        "    get_ipython().showtraceback = lambda *a, **k: None\n    return 1"))
-    scores, nb, _ = guarded_run(nb, Limits(cell_timeout=10, notebook_timeout=60))
-    assert scores == {"t0": 0.0}

@@ -121,7 +121,8 @@ def test_regrading_replaces_not_duplicates(both):
     from nbgrader.api import Gradebook
 
     _, parallel, students, _, first, _ = both
-    again = grade_assignment(ASG, parallel, students=students[:2], timeout=TIMEOUT, feedback=False, workers=1)
+    again = grade_assignment(ASG, parallel, students=students[:2], timeout=TIMEOUT, feedback=False, workers=1,
+                             force=True)
     assert [r.score for r in again] == [r.score for r in first[:2]]
     with Gradebook(f"sqlite:///{parallel / 'gradebook.db'}", "dl-workbook") as gb:
         assert len(gb.find_assignment(ASG).submissions) == len(students)

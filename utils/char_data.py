@@ -49,3 +49,31 @@ def one_hot_sequence(ids, vocab_size):
     x = np.zeros((vocab_size, m, T))
     x[ids, np.arange(m)[:, None], np.arange(T)[None, :]] = 1.0
     return x
+
+
+def pad_names(names, char_to_ix):
+    """Inputs and targets of a batch of names, one name per row, padded to the longest.
+
+    Row ``i`` reads ``"\\n"`` and then the letters of ``names[i]`` (input ``X``) and must predict
+    the letters and then ``"\\n"`` (target ``Y``). Padding: ``X`` gets 0 and ``Y`` gets -1 (no
+    target: such positions carry no loss).
+
+    Returns:
+        X, Y: int arrays ``(m, T)`` with ``T = 1 + max(len(name))``.
+    """
+    T = 1 + max(len(n) for n in names)
+    X = np.zeros((len(names), T), dtype=np.int64)
+    Y = np.full((len(names), T), -1, dtype=np.int64)
+    for i, name in enumerate(names):
+        ids = [char_to_ix[ch] for ch in name]
+        X[i, 1:len(ids) + 1] = ids
+        Y[i, :len(ids)] = ids
+        Y[i, len(ids)] = char_to_ix["\n"]
+    return X, Y
+
+
+def name_batches(names, char_to_ix, batch_size=32, seed=0):
+    """The names in a random order, cut into batches: a list of ``(X, Y)`` from :func:`pad_names`."""
+    order = np.random.default_rng(seed).permutation(len(names))
+    return [pad_names([names[j] for j in order[i:i + batch_size]], char_to_ix)
+            for i in range(0, len(names), batch_size)]

@@ -5,6 +5,8 @@ grader with ``course.reference.shallow_net`` (the canonical deeplearning.ai API)
 tests' inputs are the canonical test cases of ``utils.testCases_v2``; their expected values come
 from the ``expected`` functions below (written to ``expected.json`` by ``course build``).
 """
+import functools
+
 import numpy as np
 
 from course.checks import (Checks, check_close, check_equal, check_finite, check_gradient, check_shape,
@@ -20,18 +22,34 @@ NN_MODEL_VISIBLE_ITERATIONS = 10000  # the visible test of nn_model trains this 
 NN_MODEL_PRINT_EVERY = 1000
 
 
+def keeps_global_rng(fn):
+    """The test cases, the flower and the canonical initialisation seed NumPy's global generator:
+    give the grader's process its state back afterwards."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        state = np.random.get_state()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            np.random.set_state(state)
+    return wrapper
+
+
 # --- visible expected values -------------------------------------------------------------------
 @checks.expected("layer_sizes")
+@keeps_global_rng
 def _():
     return list(ref.layer_sizes(*tc.layer_sizes_test_case()))
 
 
 @checks.expected("initialize_parameters")
+@keeps_global_rng
 def _():
     return ref.initialize_parameters(*tc.initialize_parameters_test_case())
 
 
 @checks.expected("forward_propagation")
+@keeps_global_rng
 def _():
     X, parameters = tc.forward_propagation_test_case()
     _, cache = ref.forward_propagation(X, parameters)
@@ -40,6 +58,7 @@ def _():
 
 
 @checks.expected("compute_cost")
+@keeps_global_rng
 def _():
     A2, Y, parameters = tc.compute_cost_test_case()
     return {"test_case": ref.compute_cost(A2, Y, parameters),
@@ -47,16 +66,19 @@ def _():
 
 
 @checks.expected("backward_propagation")
+@keeps_global_rng
 def _():
     return ref.backward_propagation(*tc.backward_propagation_test_case())
 
 
 @checks.expected("update_parameters")
+@keeps_global_rng
 def _():
     return ref.update_parameters(*tc.update_parameters_test_case())
 
 
 @checks.expected("nn_model")
+@keeps_global_rng
 def _():
     X, Y = tc.nn_model_test_case()
     parameters, costs = ref.nn_model_with_costs(X, Y, 4, NN_MODEL_VISIBLE_ITERATIONS, NN_MODEL_PRINT_EVERY)
@@ -64,6 +86,7 @@ def _():
 
 
 @checks.expected("predict")
+@keeps_global_rng
 def _():
     parameters, X = tc.predict_test_case()
     predictions = ref.predict(parameters, X)
@@ -102,6 +125,7 @@ def sizes_text(**sizes):
 
 # --- tests -------------------------------------------------------------------------------------
 @checks.test("test_layer_sizes")
+@keeps_global_rng
 def _(student, rng):
     X, Y = tc.layer_sizes_test_case()
     got = student.layer_sizes.pure(X, Y)
@@ -116,6 +140,7 @@ def _(student, rng):
 
 
 @checks.test("test_initialize_parameters")
+@keeps_global_rng
 def _(student, rng):
     sizes = [tuple(int(v) for v in tc.initialize_parameters_test_case())]
     sizes += [tuple(int(v) for v in rng.integers(1, 30, size=3)) for _ in range(4)]
@@ -132,6 +157,7 @@ def _(student, rng):
 
 
 @checks.test("test_forward_propagation")
+@keeps_global_rng
 def _(student, rng):
     X, parameters = tc.forward_propagation_test_case()
     A2, cache = unpack_forward(student.forward_propagation.pure(X, parameters), " on the test case")
@@ -158,6 +184,7 @@ def _(student, rng):
 
 
 @checks.test("test_compute_cost")
+@keeps_global_rng
 def _(student, rng):
     A2, Y, parameters = tc.compute_cost_test_case()
     cost = student.compute_cost.pure(A2, Y, parameters)
@@ -178,7 +205,8 @@ def _(student, rng):
     wrong = student.compute_cost(np.array([[0.0, 1.0]]), np.array([[1, 0]]))
     check_finite(wrong, "the cost of a confidently wrong prediction (A2 = [[0, 1]], Y = [[1, 0]])")
     if not float(wrong) > 10:
-        raise AssertionError(f"a confidently wrong prediction should cost a lot (more than 10), got {float(wrong):.4g}.")
+        raise AssertionError(f"a confidently wrong prediction should cost a lot (more than 10), "
+                             f"got {float(wrong):.4g}.")
 
 
 def ref_cost_of(X, Y, parameters):
@@ -187,6 +215,7 @@ def ref_cost_of(X, Y, parameters):
 
 
 @checks.test("test_backward_propagation")
+@keeps_global_rng
 def _(student, rng):
     parameters, cache, X, Y = tc.backward_propagation_test_case()
     grads = student.backward_propagation.pure(parameters, cache, X, Y)
@@ -212,6 +241,7 @@ def _(student, rng):
 
 
 @checks.test("test_update_parameters")
+@keeps_global_rng
 def _(student, rng):
     parameters, grads = tc.update_parameters_test_case()
     check_dict(student.update_parameters(parameters, grads), ref.update_parameters(parameters, grads),
@@ -231,6 +261,7 @@ def _(student, rng):
 
 @checks.test("test_nn_model", needs=["test_layer_sizes", "test_initialize_parameters", "test_forward_propagation",
                                      "test_compute_cost", "test_backward_propagation", "test_update_parameters"])
+@keeps_global_rng
 def _(student, rng):
     X, Y = tc.nn_model_test_case()
     got = student.nn_model.pure(X, Y, 4, num_iterations=1000)
@@ -256,6 +287,7 @@ def _(student, rng):
 
 
 @checks.test("test_predict", needs=["test_forward_propagation"])
+@keeps_global_rng
 def _(student, rng):
     parameters, X = tc.predict_test_case()
     got = student.predict.pure(parameters, X)
@@ -272,4 +304,5 @@ def _(student, rng):
     parameters = {"W1": np.zeros((3, 2)), "b1": np.zeros((3, 1)), "W2": np.zeros((1, 3)), "b2": np.zeros((1, 1))}
     got = student.predict(parameters, np.ones((2, 4)))
     check_shape(got, (1, 4), "predictions when A2 = 0.5")
-    check_close(np.asarray(got, dtype=float), np.zeros((1, 4)), "predictions when A2 = 0.5 (not more than 0.5: class 0)")
+    check_close(np.asarray(got, dtype=float), np.zeros((1, 4)),
+                "predictions when A2 = 0.5 (not more than 0.5: class 0)")

@@ -593,7 +593,8 @@ def _(student, rng):
         if np.ndim(d_ok) != 0:
             raise AssertionError(f"gradient_check should return one number, got an array of shape {np.shape(d_ok)}.")
         if not float(d_ok) < 1e-6:
-            raise AssertionError(f"correct gradients should give a difference below 1e-7, got {float(d_ok):.2e} ({where}).")
+            raise AssertionError(f"correct gradients should give a difference far below 1e-6, got {float(d_ok):.2e} "
+                                 f"({where}).")
         key = str(rng.choice(sorted(G)))
         G_bad = dict(G)
         G_bad[key] = G[key] + 0.05 * rng.standard_normal(G[key].shape)

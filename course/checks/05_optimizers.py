@@ -234,10 +234,12 @@ def _(student, rng):
         check_close(loss, ref.compute_loss(X, y, w), f"compute_loss on random inputs (n={n}, m={m})", rtol=1e-9)
     one = np.array([[1.0]])
     loss = student.compute_loss(np.array([[1000.0, -1000.0]]), np.array([[1.0, 0.0]]), one)
-    check_finite(loss, "the loss of two confident, correct predictions (z = 1000, -1000)")
+    check_finite(loss, "the loss of two confident, correct predictions (z = 1000, -1000): compute it from z "
+                 "with np.logaddexp, not from p")
     check_close(loss, 0.0, "the loss of two confident, correct predictions (z = 1000, -1000)", atol=1e-12)
     loss = student.compute_loss(np.array([[1000.0, -1000.0]]), np.array([[0.0, 1.0]]), one)
-    check_finite(loss, "the loss of two confident, wrong predictions (z = 1000, -1000): compute it from z")
+    check_finite(loss, "the loss of two confident, wrong predictions (z = 1000, -1000): compute it from z "
+                 "with np.logaddexp, not from p")
     check_close(loss, 1000.0, "the loss of two confident, wrong predictions (z = 1000, -1000)", rtol=1e-9)
 
 

@@ -21,6 +21,7 @@ CELL_CACHE = ["a_next", "a_prev", "xt", "parameters"]
 LSTM_CACHE = ["a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot", "xt", "parameters"]
 RNN_GRADS = ["dxt", "da_prev", "dWax", "dWaa", "dba"]
 SMALL_VOCAB = {"\n": 0, "a": 1, "b": 2, "c": 3, "d": 4}
+TV_TOLERANCE = 0.1  # of 400 draws from 5 classes: about 0.04 on average, above 0.1 about once in 10^4
 
 
 # ------------------------------------------------------------------ inputs of the visible tests
@@ -394,10 +395,11 @@ def names_case(rng, V=6, n_a=4, m=3, scale=1.0):
     return X, Y, p
 
 
-def check_optimize_result(got, want, what):
+def check_optimize_result(got, want, what, check_loss=True):
     check_sequence(got, 3, f"optimize's result (loss, gradients, a_last) {what}")
     loss, grads, a_last = got
-    check_close(loss, want[0], f"loss {what}")
+    if check_loss:  # (not where some probabilities underflow: a log(p + 1e-12) is fine)
+        check_close(loss, want[0], f"loss {what}")
     keys = ["dWax", "dWaa", "dWya", "dba", "dby"]
     if not isinstance(grads, dict) or not set(grads) >= set(keys):
         raise AssertionError(f"optimize should return the gradients as a dict with the keys {keys}.")
@@ -429,7 +431,7 @@ def _(student, rng):
     assert max(np.abs(v).max() for v in raw.values()) > 5.0  # the case really needs clipping
     want = cm.optimize(X, Y, a_prev, copy_params(p), learning_rate=0.01)
     check_optimize_result(student.optimize(X, Y, a_prev, p, 0.01), want,
-                          "when the gradients are large (they must be clipped to [-5, 5])")
+                          "when the gradients are large (they must be clipped to [-5, 5])", check_loss=False)
     # the update: the parameters dict is updated in place, the inputs are not modified
     X, Y, p = names_case(rng)
     a_prev = np.zeros((4, X.shape[0]))
@@ -508,18 +510,16 @@ def _(student, rng):
     if [int(i) for i in student.sample(p, c2i, seed=7)] != [int(i) for i in first]:
         raise AssertionError("sample with the same seed returned two different names: draw with "
                              "np.random.default_rng(seed) (or np.random.seed(seed)).")
-    # at temperature 1 and 0.5, the first characters follow the model's distribution
+    # at temperature 0.7, the first characters follow the model's distribution
     p = {"Wax": rng.standard_normal((4, 5)), "Waa": rng.standard_normal((4, 4)),
          "Wya": rng.standard_normal((5, 4)), "ba": rng.standard_normal((4, 1)) * 0.3,
          "by": np.array([[-1.0], [0.4], [0.0], [-0.3], [0.2]])}
-    n = 300
-    for temperature in (1.0, 0.5):
-        firsts = [int(student.sample(p, SMALL_VOCAB, seed=s, temperature=temperature)[0]) for s in range(n)]
-        freq = np.bincount(firsts, minlength=5)[:5] / n
-        want = first_letter_probabilities(p, temperature)
-        tv = 0.5 * float(np.abs(freq - want).sum())
-        if tv > 0.12:
-            raise AssertionError(
-                f"the first characters of {n} samples at temperature {temperature} have frequencies "
-                f"{np.round(freq, 3).tolist()}, but the model gives probabilities {np.round(want, 3).tolist()}: "
-                "draw each character from softmax(z / temperature), z = Wya a + by.")
+    n, temperature = 400, 0.7
+    firsts = [int(student.sample(p, SMALL_VOCAB, seed=s, temperature=temperature)[0]) for s in range(n)]
+    freq = np.bincount(firsts, minlength=5)[:5] / n
+    want = first_letter_probabilities(p, temperature)
+    if 0.5 * float(np.abs(freq - want).sum()) > TV_TOLERANCE:
+        raise AssertionError(
+            f"the first characters of {n} samples at temperature {temperature} have frequencies "
+            f"{np.round(freq, 3).tolist()}, but the model gives probabilities {np.round(want, 3).tolist()}: "
+            "draw each character from softmax(z / temperature), z = Wya a + by.")

@@ -13,6 +13,9 @@ none gives full marks), so nothing the kernel prints, displays or returns decide
 nbgrader's gradebook, feedback and exports work unchanged. Graded cells without a grader-side test
 (another course's own hidden tests) keep nbgrader's semantics.
 
+The kernel is nbgrader's unless configured otherwise: ``course grade`` sets
+``CheckedExecute.kernel_manager_class`` to the sandbox's kernel manager (``sandbox.py``).
+
 A kernel that dies, or stops answering, fails the check that was running and every graded cell
 after it, with the reason; the notebook is never retried and the grader never crashes.
 """
@@ -21,7 +24,8 @@ import json
 import time
 from pathlib import Path
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
@@ -30,7 +34,7 @@ from traitlets import Float, Integer, Unicode
 from course.checks import Verdict, load_checks, run_test
 from course.grading.bridge import KernelTransport, Student
 from course.grading.inert import inert_text
-from course.grading.sandbox import Limits, SandboxKernelManager
+from course.grading.sandbox import Limits
 
 SIGNALS = {9: "SIGKILL", 24: "SIGXCPU", 25: "SIGXFSZ", 11: "SIGSEGV", 6: "SIGABRT", 15: "SIGTERM"}
 STDOUT_KEPT = 20_000  # characters of a test cell's own printout kept beside the verdict
@@ -54,7 +58,6 @@ class CheckedExecute(Execute):
     after_kernel = None  # called once after the kernel is shut down (boots the next one early)
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
         super().__init__(*args, **kwargs)
         self.shutdown_kernel = "immediate"
 
@@ -126,6 +129,19 @@ class CheckedExecute(Execute):
             self._stopped = self._death_reason()
             cell.outputs = list(cell.get("outputs", [])) + [_error("KernelDied", self._stopped)]
             return cell
+        except CellTimeoutError:  # interrupted at its time limit, and still not answering (SIGINT ignored)
+            self._stopped = self._death_reason() if not await self.km.is_alive() else \
+                "a cell ran past its time limit and the kernel did not stop when interrupted"
+            try:
+                await self.km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - it is gone either way
+                pass
+            cell.outputs = list(cell.get("outputs", [])) + [_error("Timeout", self._stopped)]
+            return cell
+
+    # nbclient binds ``execute_cell`` (what nbconvert's preprocess_cell calls) to its own coroutine:
+    # without this line the override above never runs (no per-notebook time limit, no "not run").
+    execute_cell = run_sync(async_execute_cell)
 
     async def on_cell_executed(self, **kwargs):
         super().on_cell_executed(**kwargs)

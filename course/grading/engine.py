@@ -13,6 +13,7 @@ import dataclasses
 import multiprocessing
 import os
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from course.build import generate_release
+from course.grading.jobs import JobStore, checksum, retrying, run_lock, to_grade
 from course.grading.results import SubmissionResult, assignment_layout, cell_rows, read_results
 from course.grading.sandbox import Limits
 from course.grading.worker import grade_one, warm_up
@@ -43,16 +45,39 @@ def submission_problem(assignment, student, root=COURSE_ROOT):
     return problem(Path(root) / "submitted" / student / assignment)
 
 
-def _files(folder, skip_notebooks=False):
+def _files(folder, skip_notebooks=False, refused=None):
+    """Regular files under ``folder`` (relative path -> bytes).
+
+    Symbolic links and other non-regular files are never followed nor read: their relative
+    paths are appended to ``refused`` (a list) when given. A linked ``folder`` gives nothing.
+    """
     folder = Path(folder)
     out = {}
-    if not folder.is_dir():
+    if folder.is_symlink() or not folder.is_dir():
+        if refused is not None and folder.is_symlink():
+            refused.append(".")
         return out
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and ".ipynb_checkpoints" not in path.parts and "__pycache__" not in path.parts:
+    for base, dirs, names in os.walk(folder, followlinks=False):
+        here = Path(base)
+        dirs[:] = sorted(d for d in dirs if d not in (".ipynb_checkpoints", "__pycache__"))
+        for d in list(dirs):
+            if (here / d).is_symlink():
+                dirs.remove(d)
+                if refused is not None:
+                    refused.append(str((here / d).relative_to(folder)))
+        for name in sorted(names):
+            path = here / name
+            rel = str(path.relative_to(folder))
             if skip_notebooks and path.suffix == ".ipynb":
                 continue
-            out[str(path.relative_to(folder))] = path.read_bytes()
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode):
+                if refused is not None:
+                    refused.append(rel)
+                continue
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as f:
+                out[rel] = f.read()
     return out
 
 
@@ -117,20 +142,64 @@ def store_answer(gb, assignment, answer):
 
 
 def _replace_tree(folder, files):
+    """Replace ``folder`` by ``files`` (relative path -> bytes) all at once: the new tree is written
+    beside it and renamed into place, so a crash or a full disk never leaves a partial folder."""
     folder = Path(folder)
-    if folder.exists():
-        shutil.rmtree(folder)
-    for rel, data in files.items():
-        path = folder / rel
-        if ".." in Path(rel).parts:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
+    try:
+        for rel, data in files.items():
+            path = new / rel
+            if ".." in Path(rel).parts or Path(rel).is_absolute():
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(new, 0o755)
+        old = None
+        if folder.exists() or folder.is_symlink():
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}-{time.time_ns()}")
+            os.rename(folder, old)
+        os.rename(new, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() and not old.is_symlink() else old.unlink()
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
 
 
 def _failed(job, why):
+    """The answer for a submission the grader could not grade (never stored as a 0)."""
     return {"student": job["student"], "error": why, "rows": None, "autograded": {}, "feedback": {},
-            "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": ""}
+            "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": "", "infra": True}
+
+
+class GradingStopped(Exception):
+    """SIGTERM (or SIGINT) ended the run; what finished is recorded, a rerun resumes."""
+
+    def __init__(self, signum):
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum
+
+
+def _stop_processes(pool):
+    """End a ProcessPoolExecutor's workers now (their zygotes and kernels die with them).
+
+    Uses ``pool._processes`` (CPython's concurrent.futures, checked on 3.10-3.12): the public
+    ``shutdown`` waits for running submissions, which is minutes, not seconds.
+    """
+    pool.shutdown(wait=False, cancel_futures=True)
+    procs = list(getattr(pool, "_processes", {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + 5
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
 
 
 # --- executors: each yields answers as they complete ------------------------------------------------
@@ -149,8 +218,8 @@ def _run_pool(jobs, template, preload, workers):
     attempts = {s: 0 for s in pending}
     ctx = multiprocessing.get_context("spawn")
     while pending:
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up,
-                                    initargs=(preload,)) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up, initargs=(preload,))
+        try:
             futures = {pool.submit(grade_one, job, template): s for s, job in pending.items()}
             broken = False
             for fut in cf.as_completed(futures):
@@ -169,6 +238,11 @@ def _run_pool(jobs, template, preload, workers):
                     attempts[student] += 1
                     if attempts[student] >= 2:
                         yield _failed(pending.pop(student), "a grading worker process crashed twice on this submission")
+        except BaseException:
+            _stop_processes(pool)
+            raise
+        else:
+            pool.shutdown(wait=True)
 
 
 def _run_dask(jobs, template, preload, scheduler):
@@ -195,7 +269,7 @@ def _run_dask(jobs, template, preload, scheduler):
 
 def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, timeout=DEFAULT_TIMEOUT,
                      feedback=True, progress=None, workers=1, executor="local", scheduler=None,
-                     limits=None, isolate=True):
+                     limits=None, isolate=True, force=False, wait=False, notice=None):
     """Autograde every submission of ``assignment`` into the gradebook.
 
     Args:
@@ -208,25 +282,114 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
         executor: ``"local"`` or ``"dask"`` (then ``scheduler`` is ``tcp://HOST:PORT``).
         limits: a :class:`course.grading.sandbox.Limits` (memory, CPU, notebook wall clock, output).
         isolate: run kernels as another uid in private namespaces (when root on Linux).
+        force: regrade submissions already graded and unchanged (a rerun otherwise resumes).
+        wait: wait for another run of the same assignment to end instead of refusing.
+        notice: optional callable ``notice(message)`` for what the run decided (e.g. resuming).
     Returns:
         list of :class:`course.grading.results.SubmissionResult`, in student order.
     """
-    from nbgrader.api import Gradebook
-
     check_assignment(assignment, root)
     root = Path(root)
     students = find_submissions(assignment, root) if students is None else list(students)
+    missing = [s for s in students if not (root / "submitted" / s / assignment).is_dir()]
+    if missing:  # a typo must not zero a student or delete their autograded folder
+        raise CourseError(f"no submission folder submitted/<student>/{assignment}/ for: {', '.join(missing)}")
+    with run_lock(root, assignment, wait=wait):
+        return _grade(assignment, root, students, db_url, timeout, feedback, progress, workers, executor,
+                      scheduler, limits, isolate, force, notice or (lambda message: None))
+
+
+def _grade(assignment, root, students, db_url, timeout, feedback, progress, workers, executor, scheduler,
+           limits, isolate, force, notice):
+    from nbgrader.api import Gradebook
+
     limits = dataclasses.replace(limits or Limits(), cell_timeout=timeout)  # the caller's object stays as it was
     api = make_api(root, db_url=db_url)
     db_url = api.coursedir.db_url
     course_id = api.coursedir.course_id
-    # The real gradebook records the assignment and its cells; the template (a SQLite file every
-    # worker copies) does too, so workers never run generate_assignment or alembic themselves.
+    refused = {s: [] for s in students}
+    files = {s: _files(root / "submitted" / s / assignment, refused=refused[s]) for s in students}
+    digests = {s: checksum(f) for s, f in files.items()}
+    # The real gradebook records the assignment and its cells (nbgrader creates it if needed); the
+    # template (a SQLite file every worker copies) does too, so workers never run generate_assignment.
     with tempfile.TemporaryDirectory() as tmp:
         generate_release(assignment, root, release_dir=Path(tmp) / "release", db_url=db_url)
         template_url = f"sqlite:///{tmp}/template.db"
         generate_release(assignment, root, release_dir=Path(tmp) / "release2", db_url=template_url)
         template = (Path(tmp) / "template.db").read_bytes()
+    store = JobStore(db_url)
+    try:
+        todo = to_grade(store.states(assignment), digests, force)
+        if len(todo) < len(students):
+            notice(f"resuming: {len(students) - len(todo)} of {len(students)} submission(s) already graded "
+                   f"and unchanged; grading {len(todo)} (--force regrades all)")
+        store.mark(assignment, todo, "queued", checksums=digests)
+        answers = _dispatch(assignment, root, todo, files, api, db_url, course_id, timeout, feedback, workers,
+                            executor, scheduler, limits, isolate, template) if todo else iter(())
+        results = {}
+        with Gradebook(db_url, course_id) as gb:
+            layout = assignment_layout(gb, assignment)
+            try:
+                for answer in answers:
+                    student = answer["student"]
+                    result = _record(gb, store, layout, assignment, root, answer, feedback, refused.get(student))
+                    results[student] = result
+                    if progress:
+                        progress(result)
+            finally:
+                unfinished = [s for s in todo if s not in results]
+                store.mark(assignment, unfinished, "queued", "the run stopped before this submission was graded")
+            for student in students:
+                if student not in results:  # graded by an earlier run: read back from the gradebook
+                    folder = root / "autograded" / student / assignment
+                    results[student] = read_results(gb, layout, assignment, student, folder)
+    finally:
+        store.close()
+    return [results[s] for s in students]
+
+
+def _record(gb, store, layout, assignment, root, answer, feedback, refused):
+    """Store one answer (gradebook, files, job state) and return its SubmissionResult."""
+    student = answer["student"]
+    folder = root / "autograded" / student / assignment
+    if answer.get("infra"):  # the grader failed: no 0 is recorded as if graded
+        store.mark(assignment, [student], "failed", answer["error"], attempt=True)
+        result = SubmissionResult(student, assignment, layout[0], error=answer["error"], status="failed")
+        return result
+    try:
+        retrying(lambda: _store_or_rollback(gb, assignment, answer))
+    except Exception as err:  # noqa: BLE001 - the database stayed down: say so, a rerun resumes
+        why = f"could not store the grades: {type(err).__name__}: {err}"[:500]
+        store.mark(assignment, [student], "failed", why, attempt=True)
+        return SubmissionResult(student, assignment, layout[0], error=why, status="failed")
+    _replace_tree(folder, answer.get("autograded", {}))
+    if feedback:
+        _replace_tree(root / "feedback" / student / assignment, answer.get("feedback", {}))
+    store.mark(assignment, [student], "graded", answer.get("error", ""), attempt=True)
+    result = read_results(gb, layout, assignment, student, folder, seconds=answer.get("seconds", 0.0),
+                          error=answer.get("error", ""))
+    result.cell_seconds = answer.get("cell_seconds", 0.0)
+    result.problems = list(answer.get("problems", []))
+    if refused:
+        note = ", ".join(refused[:5])
+        result.problems.append(("submission", [f"not copied (links and special files are never followed): {note}"]))
+        if result.error.startswith("no notebook"):
+            result.error = f"the notebook is a link or special file ({note}): links are never followed"
+    result.timings = answer.get("timings") or {}
+    return result
+
+
+def _store_or_rollback(gb, assignment, answer):
+    try:
+        store_answer(gb, assignment, answer)
+    except Exception:
+        gb.db.rollback()
+        raise
+
+
+def _dispatch(assignment, root, students, files, api, db_url, course_id, timeout, feedback, workers, executor,
+              scheduler, limits, isolate, template):
+    """Hand the jobs to an executor; yields the workers' answers as they come."""
     hide = [p for p in {_sqlite_path(db_url)} if p]
     hide += [p + suffix for p in list(hide) for suffix in ("-journal", "-wal", "-shm") if os.path.exists(p + suffix)]
     preload = preload_modules(assignment, root)
@@ -234,44 +397,15 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
     source_files = (_files(root / "release" / assignment, skip_notebooks=True)
                     or _files(root / "source" / assignment, skip_notebooks=True))
     checks_dir = checks_folder(api, root)
-    jobs = []
-    for student in students:
-        jobs.append({"assignment": assignment, "student": student, "course_id": course_id,
-                     "files": _files(root / "submitted" / student / assignment), "source_files": source_files,
-                     "timeout": timeout, "limits": vars(limits).copy(), "feedback": feedback,
-                     "isolate": isolate, "hide": hide, "preload": preload,
-                     "checks_dir": checks_dir})
+    jobs = [{"assignment": assignment, "student": student, "course_id": course_id, "files": files[student],
+             "source_files": source_files, "timeout": timeout, "limits": vars(limits).copy(), "feedback": feedback,
+             "isolate": isolate, "hide": hide, "preload": preload, "checks_dir": checks_dir}
+            for student in students]
     if executor == "dask":
-        answers = _run_dask(jobs, template, preload, scheduler)
+        yield from _run_dask(jobs, template, preload, scheduler)
     elif executor != "local":
         raise CourseError(f"unknown executor {executor!r} (local or dask)")
     elif workers and workers > 1 and len(jobs) > 1:
-        answers = _run_pool(jobs, template, preload, min(workers, len(jobs)))
+        yield from _run_pool(jobs, template, preload, min(workers, len(jobs)))
     else:
-        answers = _run_inline(jobs, template, preload)
-
-    results = {}
-    with Gradebook(db_url, course_id) as gb:
-        layout = assignment_layout(gb, assignment)
-        for answer in answers:
-            student = answer["student"]
-            try:
-                store_answer(gb, assignment, answer)
-            except Exception as err:  # noqa: BLE001 - keep going; the row below says what happened
-                gb.db.rollback()
-                answer["error"] = answer.get("error") or f"could not store the grades: {type(err).__name__}: {err}"
-            _replace_tree(root / "autograded" / student / assignment, answer.get("autograded", {}))
-            if feedback:
-                _replace_tree(root / "feedback" / student / assignment, answer.get("feedback", {}))
-            result = read_results(gb, layout, assignment, student, root / "autograded" / student / assignment,
-                                  seconds=answer.get("seconds", 0.0), error=answer.get("error", ""))
-            result.cell_seconds = answer.get("cell_seconds", 0.0)
-            result.problems = answer.get("problems", [])
-            result.timings = answer.get("timings") or {}
-            results[student] = result
-            if progress:
-                progress(result)
-    missing = [s for s in students if s not in results]
-    for student in missing:  # never silently: a row for everyone
-        results[student] = SubmissionResult(student, assignment, 0.0, error="no answer from the grading workers")
-    return [results[s] for s in students]
+        yield from _run_inline(jobs, template, preload)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import nbformat
 
+from course.grading.inert import terminal_text
+
 
 @dataclass
 class CellResult:
@@ -31,6 +33,7 @@ class SubmissionResult:
     problems: list = field(default_factory=list)  # failed integrity checks: (grade_id, [what changed])
     cell_errors: list = field(default_factory=list)  # (cell, message) of the student's own cells that failed
     timings: dict = field(default_factory=dict)  # where the grader's time went (seconds), for benchmarks
+    status: str = "graded"  # the job state (course.grading.jobs): graded, or failed (not graded: see error)
 
     @property
     def score(self):
@@ -54,17 +57,18 @@ def error_line(cell):
     """``'ename: first line of evalue'`` of a cell's first error output, or '' if it has none.
 
     A ``KeyboardInterrupt`` is nbclient stopping the cell at its time limit, and says so; a bare
-    ``NotImplementedError`` says that something is not written yet.
+    ``NotImplementedError`` says that something is not written yet. The line is inert: one line,
+    control characters (terminal escape sequences) shown escaped, at most 300 characters.
     """
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            value = strip_ansi(out.get("evalue") or "").strip().splitlines()
-            name = out.get("ename") or "Error"
+            value = strip_ansi(str(out.get("evalue") or "")).strip().splitlines()
+            name = terminal_text(strip_ansi(str(out.get("ename") or "Error")), 100)
             if name == "KeyboardInterrupt":
                 return TIMEOUT
             if name == "NotImplementedError" and not value:
                 return "NotImplementedError (not written yet)"
-            return (f"{name}: {value[0]}" if value else name)[:300]
+            return terminal_text(f"{name}: {value[0]}" if value else name, 300)
     return ""
 
 

@@ -132,6 +132,7 @@ def grade_one(job, gradebook=None):
         spent executing cells), ``problems`` (integrity checks that failed), ``stopped``.
     """
     from course.grading.checked_execute import CheckedExecute
+    from course.grading.sandbox import SandboxKernelManager
     from course.nbgrader_api import make_api
 
     start = time.perf_counter()
@@ -176,7 +177,7 @@ def grade_one(job, gradebook=None):
                 "Execute": {"timeout": int(job["timeout"])},
                 "ExecutePreprocessor": {"timeout": int(job["timeout"])},
                 "Autograde": {"autograde_preprocessors": pipeline},
-                "CheckedExecute": {"checks_dir": job.get("checks_dir", "")},
+                "CheckedExecute": {"checks_dir": job.get("checks_dir", ""), "kernel_manager_class": SandboxKernelManager},
                 # nbconvert validates the whole notebook after every preprocessor (a dozen times per
                 # submission); its own option validates it once, after the last one
                 "Exporter": {"optimistic_validation": True},
@@ -199,6 +200,7 @@ def grade_one(job, gradebook=None):
         answer["feedback"] = _read_tree(scratch / "feedback" / student / asg)
     except Exception as err:  # noqa: BLE001 - one submission's failure is reported, never raised
         answer["error"] = f"the grader failed on this submission: {type(err).__name__}: {err}"[:500]
+        answer["infra"] = True  # the grader's failure, not the submission's: recorded as failed, not as 0
         answer["traceback"] = traceback.format_exc()[-3000:]
     finally:
         CheckedExecute.after_kernel = None

@@ -106,33 +106,38 @@ def names_loss_and_grads(X, Y, a_prev, parameters):
     return loss, gradients, a
 
 
-def optimize(X, Y, a_prev, parameters, learning_rate=0.01, clip_value=5.0):
-    """One training step on a batch of names: forward, loss, backward, clip, gradient descent.
+def optimize(X, Y, a_prev, parameters, learning_rate=0.01, optimizer=None, clip_value=5.0):
+    """One training step on a batch of names: forward, loss, backward, clip, update.
 
     The canonical ``optimize`` of the "Dinosaurus Island" exercise, on a batch (one name per
     column) and with the step-by-step ``rnn_forward`` / ``rnn_backward``.
 
     Args:
         X, Y: int arrays ``(m, T_x)`` from :func:`pad_names`; a_prev ``(n_a, m)``;
-        parameters: updated in place.
+        parameters: updated in place, by ``optimizer.step(parameters, gradients)`` when an
+            optimizer is given, else by gradient descent with ``learning_rate``.
     Returns:
         loss (float), gradients (clipped to ``[-clip_value, clip_value]``), and the last hidden
         state ``a[:, :, -1]`` ``(n_a, m)``.
     """
     loss, gradients, a = names_loss_and_grads(X, Y, a_prev, parameters)
     rnn_utils.clip(gradients, clip_value)
-    update_parameters(parameters, gradients, learning_rate)
+    if optimizer is None:
+        update_parameters(parameters, gradients, learning_rate)
+    else:
+        optimizer.step(parameters, gradients)
     return loss, gradients, a[:, :, -1]
 
 
 def train_names(names, parameters, char_to_ix, epochs=10, batch_size=32, learning_rate=0.01,
                 clip_value=5.0, seed=0, progress=True):
-    """Train in place with :func:`optimize`, every name read from a zero state (as in sampling).
+    """Train in place with :func:`optimize` and Adam, every name read from a zero state (as in sampling).
 
     Returns:
         parameters and history ``{"loss": [one value per batch], "seconds": s}``.
     """
     n_a = parameters["Waa"].shape[0]
+    opt = Adam(lr=learning_rate)
     history = {"loss": []}
     bar = None
     if progress:
@@ -142,7 +147,8 @@ def train_names(names, parameters, char_to_ix, epochs=10, batch_size=32, learnin
     with blas_threads(1):
         for epoch in range(epochs):
             for X, Y in name_batches(names, char_to_ix, batch_size, seed=seed + epoch):
-                loss, _, _ = optimize(X, Y, np.zeros((n_a, X.shape[0])), parameters, learning_rate, clip_value)
+                loss, _, _ = optimize(X, Y, np.zeros((n_a, X.shape[0])), parameters, optimizer=opt,
+                                      clip_value=clip_value)
                 history["loss"].append(loss)
                 if bar is not None:
                     bar.update(1)

@@ -77,7 +77,8 @@ def test_reference_reproduces_the_canonical_expected_outputs():
 def test_reference_prints_the_costs(capsys):
     ref.nn_model(*tc.nn_model_test_case(), 4, num_iterations=2001, print_cost=True)
     assert capsys.readouterr().out.splitlines() == [
-        "Cost after iteration 0: 0.692739", "Cost after iteration 1000: 0.000218", "Cost after iteration 2000: 0.000107"]
+        "Cost after iteration 0: 0.692739", "Cost after iteration 1000: 0.000218",
+        "Cost after iteration 2000: 0.000107"]
 
 
 def test_reference_leaves_its_arguments_unchanged():
@@ -410,3 +411,12 @@ def test_a_buggy_forward_pass_fails_predict_with_a_hint():
     v = verdicts(ASG, with_(forward_propagation=forward_with(act2=np.tanh)),
                  only=["test_forward_propagation", "test_predict"])
     assert not v["test_predict"].passed and "fix test_forward_propagation first" in v["test_predict"].message
+
+
+def test_the_checks_give_the_global_generator_back():
+    np.random.seed(123)
+    want = np.random.get_state()[1].copy()
+    np.random.seed(123)
+    checks_of(ASG).compute_expected()
+    verdicts(ASG, with_(), only=["test_layer_sizes", "test_initialize_parameters", "test_predict"])
+    np.testing.assert_array_equal(np.random.get_state()[1], want)

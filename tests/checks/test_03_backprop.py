@@ -233,7 +233,7 @@ def make_gradient_check(cost=ref.get_cost_value, forward=ref.full_forward_propag
     return gradient_check
 
 
-def float32_gradient_check(params, grads, X, Y, architecture, epsilon=1e-7):
+def chatty_gradient_check(params, grads, X, Y, architecture, epsilon=1e-7):
     print("checking", len(params), "parameters")
     return make_gradient_check()(params, grads, X, Y, architecture, epsilon)
 
@@ -248,7 +248,7 @@ HONEST = [
     ("update", copying_update),
     ("train", tqdm_train),
     ("gradient_check", make_gradient_check()),
-    ("gradient_check", float32_gradient_check),
+    ("gradient_check", chatty_gradient_check),
     ("count_parameters", lambda arch: sum(l["output_dim"] * l["input_dim"] + l["output_dim"] for l in arch)),
     ("count_parameters", lambda arch: np.sum([l["output_dim"] * (l["input_dim"] + 1) for l in arch])),
 ]
@@ -296,6 +296,12 @@ def _mul_assign(self, o):
     o = self._wrap(o)
     return self._node(self.data * o.data, (self, o), "*", lambda out: (
         setattr(self, "grad", o.data * out.grad), setattr(o, "grad", self.data * out.grad)))
+
+
+def _add_assign(self, o):
+    o = self._wrap(o)
+    return self._node(self.data + o.data, (self, o), "+", lambda out: (
+        setattr(self, "grad", out.grad), setattr(o, "grad", out.grad)))
 
 
 def _mul_no_out_grad(self, o):
@@ -347,6 +353,7 @@ VALUE_BUGS = [
     ({"__mul__": _mul_swapped}, "test_value_graph"),
     ({"__mul__": _mul_no_out_grad}, "test_value_graph"),
     ({"__mul__": _mul_assign}, "test_value_reuse"),
+    ({"__add__": _add_assign}, "test_value_graph"),
     ({"__pow__": _pow_wrong}, "test_value_ops"),
     ({"tanh": _tanh_wrong}, "test_value_ops"),
     ({"exp": _exp_wrong}, "test_value_ops"),
@@ -624,3 +631,23 @@ def test_train_uses_the_students_parts():
 def test_a_failed_dependency_is_named_in_the_hint():
     v = verdicts(ASG, {**reference(), "Value": value_with(__mul__=_mul_swapped)})
     assert not v["test_value_ops"].passed and "fix test_value_graph first" in v["test_value_ops"].message
+
+
+def notebook_namespace(folder):
+    """The definitions of a 03 notebook: its solution cells and locked helper cells, run in order."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from course.paths import COURSE_ROOT
+    from course.validation import read_notebook
+    nb = read_notebook(COURSE_ROOT / folder / ASG / f"{ASG}.ipynb")
+    ns = {"__name__": "__notebook__"}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and "grade_id" in meta and not meta.get("grade"):
+            exec(compile(cell.source, meta["grade_id"], "exec"), ns)
+    return ns
+
+
+def test_the_source_notebooks_solutions_pass_and_the_release_stubs_fail(capsys):
+    assert failed(ASG, notebook_namespace("source")) == []
+    assert set(failed(ASG, notebook_namespace("release"))) == set(checks_of(ASG).tests)

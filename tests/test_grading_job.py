@@ -1,0 +1,92 @@
+"""A grading run is a durable job: states per submission, resume, --force, checksums, one run at a time,
+missing students refused, links never followed. Uses a two-function assignment so each run is quick."""
+import os
+import threading
+
+import nbformat
+import pytest
+
+from course.grading import grade_assignment
+from course.grading.jobs import JobStore, run_lock
+from course.paths import CourseError
+from course.submissions import write_submission
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    from benchmarks.grading import tiny_assignment
+    from course.build import generate_release
+
+    root = tmp_path_factory.mktemp("jobcourse")
+    tiny_assignment(root / "source" / "tiny")
+    (root / "submitted").mkdir()
+    generate_release("tiny", root, db_url=f"sqlite:///{root / 'release.db'}")
+    src = nbformat.read(str(root / "source" / "tiny" / "tiny.ipynb"), as_version=4)
+    for student in ("ann", "bob", "cat"):
+        write_submission(nbformat.from_dict(src), "tiny", student, root / "submitted", root)
+    return root
+
+
+def states(root):
+    store = JobStore(f"sqlite:///{root / 'gradebook.db'}")
+    try:
+        return {s: r["state"] for s, r in store.states("tiny").items()}
+    finally:
+        store.close()
+
+
+def test_states_resume_force_and_changed_files(course):
+    first = grade_assignment("tiny", course, timeout=10, feedback=False)
+    assert [r.score for r in first] == [r.max_score for r in first] and first[0].max_score > 0
+    assert states(course) == {"ann": "graded", "bob": "graded", "cat": "graded"}
+
+    notes = []
+    again = grade_assignment("tiny", course, timeout=10, feedback=False, notice=notes.append)
+    assert [r.score for r in again] == [r.score for r in first]  # read back, not regraded
+    assert notes and "3 of 3 submission(s) already graded" in notes[0]
+
+    nb_path = course / "submitted" / "bob" / "tiny" / "tiny.ipynb"
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells[2].source = "def hyp(a, b):\n    return a + b"
+    nbformat.write(nb, str(nb_path))
+    graded = []
+    changed = grade_assignment("tiny", course, timeout=10, feedback=False, progress=graded.append)
+    assert [r.student for r in graded] == ["bob"]  # only the changed submission
+    assert {r.student: r.score for r in changed}["bob"] < first[1].score
+
+    graded.clear()
+    grade_assignment("tiny", course, timeout=10, feedback=False, progress=graded.append, force=True)
+    assert sorted(r.student for r in graded) == ["ann", "bob", "cat"]
+
+
+def test_a_missing_student_folder_changes_nothing(course):
+    (course / "autograded" / "ann").mkdir(parents=True, exist_ok=True)
+    before = sorted(p.name for p in (course / "autograded").iterdir())
+    with pytest.raises(CourseError, match="nobody"):
+        grade_assignment("tiny", course, students=["ann", "nobody"], timeout=10, feedback=False)
+    assert sorted(p.name for p in (course / "autograded").iterdir()) == before
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(course):
+    with run_lock(course, "tiny"):
+        with pytest.raises(CourseError, match="--wait"):
+            grade_assignment("tiny", course, timeout=10, feedback=False)
+        released = threading.Timer(0.5, lambda: None)
+        released.start()
+    # released: a new run goes ahead
+    grade_assignment("tiny", course, timeout=10, feedback=False)
+
+
+def test_a_linked_notebook_is_never_followed(course, tmp_path):
+    secret = tmp_path / "secret.ipynb"
+    secret.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    os.chmod(secret, 0o600)
+    folder = course / "submitted" / "eve" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / "tiny.ipynb").symlink_to(secret)
+    (folder / "notes.txt").symlink_to("/etc/hostname")
+    [result] = grade_assignment("tiny", course, students=["eve"], timeout=10, feedback=False)
+    assert result.score == 0 and "link" in result.error
+    assert not (course / "autograded" / "eve" / "tiny" / "notes.txt").exists()
