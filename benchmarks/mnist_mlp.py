@@ -25,7 +25,8 @@ def run(progress=False):
         ``mnist_mlp_config`` (architecture and hyper-parameters).
     """
     from course.reference.mlp import accuracy, train_mlp
-    from utils.mnist import load_mnist, normalize
+    from course.reference.mlp import normalize
+    from utils.mnist import load_mnist
 
     x_train, y_train, x_test, y_test = load_mnist(allow_sample=False)
     X_train = normalize(x_train, np.float32)

@@ -52,7 +52,7 @@ def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None
     # the release folder is the student's bundle (nbgrader's exchange ships it as it is): add the
     # part of utils/ its notebooks import, nothing else (see course.bundle)
     from course.bundle import write_utils
-    write_utils(out, root, assignment)
+    write_utils(out, root)
     return out
 
 

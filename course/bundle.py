@@ -13,6 +13,7 @@ the ``utils/data/`` files only when a bundled module names them, and a generated
 ``utils/__init__.py`` whose docstring lists what it holds.
 """
 import ast
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -27,7 +28,17 @@ _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed: the same bundle gives the same zip
 
 # --- which utils modules --------------------------------------------------------------------------
 def _python(source):
-    from course.grading.cells import python_source  # IPython magics translated as IPython does
+    """The cell's syntax tree; IPython lines (``%magic``, ``!cmd``) are read as IPython does."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        pass
+    plain = "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        return ast.parse(plain)
+    except SyntaxError:
+        pass
+    from course.grading.cells import python_source  # the rest of IPython's syntax (slow to import)
     try:
         return ast.parse(python_source(source))
     except SyntaxError:
@@ -73,15 +84,19 @@ def _is_package(name, root):
 
 def notebook_sources(folder):
     """The code cells' sources of the notebooks in ``folder`` (its ``utils/`` excluded)."""
-    import nbformat
-
     sources = []
     for path in sorted(Path(folder).rglob("*.ipynb")):
         rel = path.relative_to(folder)
         if rel.parts[0] == PACKAGE or _SKIP_PARTS & set(rel.parts):
             continue
-        nb = nbformat.read(str(path), as_version=4)
-        sources += [c.source for c in nb.cells if c.cell_type == "code"]
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise CourseError(f"{path} is not a readable notebook: {err}") from None
+        for cell in cells:
+            if cell.get("cell_type") == "code":
+                text = cell.get("source", "")
+                sources.append("".join(text) if isinstance(text, list) else text)
     return sources
 
 
@@ -90,7 +105,7 @@ def utils_modules(sources, root=COURSE_ROOT, always=ALWAYS, where=""):
 
     Raises CourseError naming every ``utils`` module imported but not on the student's side.
     """
-    wanted = list(always)
+    wanted = [name for name in always if _module_file(name, root)]
     for source in sources:
         tree = _python(source)
         if tree is not None:
@@ -164,6 +179,22 @@ def utils_files(modules, root=COURSE_ROOT, assignment=""):
 
 
 # --- the bundle -----------------------------------------------------------------------------------
+def library_root(root=COURSE_ROOT):
+    """The folder holding the ``utils`` the bundles draw from: the course's own, else this workbook's
+    (a scratch course that shares only ``source/`` and ``release/`` gets the same bundles)."""
+    return Path(root) if (Path(root) / PACKAGE).is_dir() else COURSE_ROOT
+
+
+def bundle_utils(folder, root=COURSE_ROOT, where=""):
+    """(modules, files) of the ``utils/`` the notebooks in ``folder`` need; none for a course whose
+    notebooks import no ``utils`` and that has no ``utils/`` of its own."""
+    lib = library_root(root)
+    modules = utils_modules(notebook_sources(folder), lib, where=where)
+    if not (Path(root) / PACKAGE).is_dir() and all(m in ALWAYS for m in modules):
+        return [], {}
+    return modules, utils_files(modules, lib, Path(folder).name)
+
+
 def _folder_files(folder, skip_utils=True):
     folder = Path(folder)
     out = {}
@@ -175,12 +206,13 @@ def _folder_files(folder, skip_utils=True):
     return out
 
 
-def write_utils(folder, root=COURSE_ROOT, assignment=""):
+def write_utils(folder, root=COURSE_ROOT):
     """Replace ``folder/utils/`` by the subset the notebooks in ``folder`` need; returns the modules."""
     folder = Path(folder)
-    modules = utils_modules(notebook_sources(folder), root, where=f"{folder.parent.name}/{folder.name}")
-    shutil.rmtree(folder / PACKAGE, ignore_errors=True)
-    _write(folder, utils_files(modules, root, assignment or folder.name))
+    modules, files = bundle_utils(folder, root, where=f"{folder.parent.name}/{folder.name}")
+    if files:
+        shutil.rmtree(folder / PACKAGE, ignore_errors=True)
+        _write(folder, files)
     return modules
 
 
@@ -197,8 +229,7 @@ def bundle_files(assignment, root=COURSE_ROOT):
     files = _folder_files(release)
     if not any(name.endswith(".ipynb") for name in files):
         raise CourseError(f"release/{assignment} has no notebook: run `python -m course build {assignment}`")
-    modules = utils_modules(notebook_sources(release), root, where=f"release/{assignment}")
-    files.update(utils_files(modules, root, assignment))
+    files.update(bundle_utils(release, root, where=f"release/{assignment}")[1])
     return files
 
 

@@ -25,9 +25,10 @@ class CheckResult:
 
 
 def scratch_course(tmp, root=COURSE_ROOT):
-    """A throw-away course directory sharing ``source/`` and ``release/`` with ``root``."""
+    """A throw-away course directory sharing ``source/``, ``release/`` and the student library
+    ``utils/`` (whose modules each release bundles) with ``root``."""
     tmp = Path(tmp)
-    for name in ("source", "release"):
+    for name in ("source", "release", "utils"):
         (tmp / name).symlink_to(Path(root) / name, target_is_directory=True)
     (tmp / "submitted").mkdir()
     return tmp

@@ -8,10 +8,14 @@ own checks (``course/checks``) run when a submission is graded.
 from pathlib import Path
 
 from course.paths import CourseError
-from utils.validate import (  # noqa: F401 - re-exported: the names this module always had
+from utils.validate import (  # re-exported: the names this module always had
     DEFAULT_TIMEOUT, FAIL, NO_TEST, NOT_RUN, NOT_STARTED, PASS, CellError, FunctionStatus, ValidateError,
     ValidationReport, first_error, format_report, summarize)
 from utils import validate as _student
+
+__all__ = ["DEFAULT_TIMEOUT", "FAIL", "NO_TEST", "NOT_RUN", "NOT_STARTED", "PASS", "CellError", "FunctionStatus",
+           "ValidateError", "ValidationReport", "execute", "first_error", "format_report", "main", "resolve",
+           "summarize", "validate"]
 
 
 def resolve(path):

@@ -150,7 +150,8 @@ def test_weight_decay_shrinks_weights_and_time_limit_stops():
 
 def test_training_on_the_shipped_mnist_sample():
     """2,000 sample digits, 3 epochs: well above chance on the 500 sample test digits."""
-    from utils.mnist import normalize, read_mnist_npz, sample_path
+    from course.reference.mlp import normalize
+    from utils.mnist import read_mnist_npz, sample_path
 
     x_train, y_train, x_test, y_test = read_mnist_npz(sample_path())
     params, hist = mlp.train_mlp(normalize(x_train, np.float32), y_train, hidden=(64,), epochs=3,

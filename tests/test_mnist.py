@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 
+from course.reference.mlp import normalize
 from utils import mnist
 
 REAL_DOWNLOAD = mnist._download_openml  # saved before the autouse fixture replaces it
@@ -229,11 +230,11 @@ def test_make_sample_roundtrip(tmp_path):
 # ------------------------------------------------------------------ helpers
 def test_normalize_columns():
     x = _fake_arrays()[0]
-    X = mnist.normalize(x)
+    X = normalize(x)
     assert X.shape == (784, 30) and X.dtype == np.float64
     np.testing.assert_allclose(X[:, 7], x[7].ravel() / 255.0)
     assert 0.0 <= X.min() and X.max() <= 1.0
-    X32 = mnist.normalize(x, np.float32)
+    X32 = normalize(x, np.float32)
     assert X32.dtype == np.float32 and X32.T.flags["C_CONTIGUOUS"]
     np.testing.assert_allclose(X32, X, rtol=1e-6)
 

@@ -205,3 +205,61 @@ def test_optimizers_minimise_a_quadratic(name, lr):
     for _ in range(1500):
         o.step(params, {"dw": a * (params["w"] - 3.0)})
     np.testing.assert_allclose(params["w"], 3.0, atol=2e-2)
+
+
+# ------------------------------------------------------------------ 05's logistic warm-up
+def test_expand_order_and_dtype():
+    F = opt.expand(np.array([[2, -1], [3, 0.5]]))
+    np.testing.assert_allclose(F, [[2, -1], [3, 0.5], [4, 1], [9, 0.25], [6, -0.5], [1, 1]], rtol=0, atol=0)
+    assert F.dtype == np.float64 and F.shape == (6, 2)
+
+
+def test_probability_is_a_stable_sigmoid():
+    X = np.array([[1000.0, -1000.0, 0.0, 2.0]])
+    with np.errstate(over="raise", invalid="raise"):
+        p = opt.probability(X, np.array([[1.0]]))
+    np.testing.assert_allclose(p, [[1.0, 0.0, 0.5, 1 / (1 + np.exp(-2.0))]], rtol=1e-12, atol=1e-300)
+
+
+def test_compute_loss_from_logits_and_its_gradient():
+    rng = np.random.default_rng(4)
+    X, w = rng.normal(size=(6, 30)), rng.normal(size=(6, 1))
+    y = (rng.random((1, 30)) < 0.5).astype(float)
+    p = 1 / (1 + np.exp(-(w.T @ X)))
+    assert opt.compute_loss(X, y, w) == pytest.approx(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), rel=1e-12)
+    assert isinstance(opt.compute_loss(X, y, w), float)
+    eps, num = 1e-6, np.zeros_like(w)
+    for i in range(6):
+        e = np.zeros_like(w)
+        e[i] = eps
+        num[i] = (opt.compute_loss(X, y, w + e) - opt.compute_loss(X, y, w - e)) / (2 * eps)
+    np.testing.assert_allclose(opt.compute_grad(X, y, w), num, rtol=1e-6, atol=1e-9)
+    # confident predictions: exact, finite
+    z, one = np.array([[1000.0, -1000.0]]), np.array([[1.0]])
+    assert opt.compute_loss(z, np.array([[1.0, 0.0]]), one) == 0.0
+    assert opt.compute_loss(z, np.array([[0.0, 1.0]]), one) == pytest.approx(1000.0)
+    np.testing.assert_allclose(opt.compute_grad(z, np.array([[0.0, 1.0]]), one), [[1000.0]])
+
+
+def test_student_side_network_of_05_agrees_with_the_reference():
+    """utils.optim_network (03's building blocks offered to 05) computes what course.reference.dense does."""
+    from course.reference import dense
+    from utils import optim_network as net
+    from utils.datasets import load_moons
+    X, Y = load_moons()
+    arch = [{"input_dim": 2, "output_dim": 5, "activation": "relu"},
+            {"input_dim": 5, "output_dim": 2, "activation": "relu"},
+            {"input_dim": 2, "output_dim": 1, "activation": "sigmoid"}]
+    p, q = net.init_layers(arch, seed=3), dense.init_layers(arch, seed=3)
+    assert p.keys() == q.keys() and all(np.array_equal(p[k], q[k]) for k in q)
+    a, mem_a = net.full_forward_propagation(X, p, arch)
+    b, mem_b = dense.full_forward_propagation(X, q, arch)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert net.get_cost_value(a, Y) == pytest.approx(dense.get_cost_value(b, Y), rel=1e-12)
+    g, h = net.full_backward_propagation(a, Y, mem_a, p, arch), dense.full_backward_propagation(b, Y, mem_b, q, arch)
+    assert g.keys() == h.keys()
+    for k in h:
+        np.testing.assert_allclose(g[k], h[k], rtol=1e-10, atol=1e-14)
+    # nothing of 05 (or later) is offered on the student's side
+    assert not {"random_mini_batches", "update_parameters_with_adam", "initialize_adam", "schedule_lr_decay",
+                "update_parameters_with_gd", "expand", "compute_grad"} & set(vars(net))

@@ -1,4 +1,4 @@
-"""What is committed: notebooks without outputs, and a release that equals a fresh build."""
+"""What is committed: notebooks without outputs, and a release that equals a fresh build (the bundle)."""
 import json
 import subprocess
 
@@ -29,6 +29,21 @@ def test_notebook_has_no_outputs(path):
 def test_release_equals_fresh_build(assignment):
     diffs = fresh_build_differences(assignment, ROOT)
     assert not diffs, f"release/{assignment} is stale in {diffs}: run `python -m course build {assignment}`"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_release_is_the_student_bundle(assignment):
+    """release/ASG/utils holds the utils modules its notebook needs (nbgrader's exchange ships it)."""
+    from course.bundle import stale_utils
+
+    stale = stale_utils(assignment, ROOT)
+    assert not stale, f"release/{assignment}/utils differs from its bundle in {stale}: run `python -m course build {assignment}`"
+
+
+def test_bundles_are_not_committed():
+    assert "/dist/" in (ROOT / ".gitignore").read_text().split()
+    out = subprocess.run(["git", "ls-files", "release"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert not [p for p in out.stdout.split() if "__pycache__" in p or p.endswith(".pyc")]
 
 
 @pytest.mark.parametrize("assignment", assignments())

@@ -731,8 +731,31 @@ def test_the_probe_catches_a_leak(probe_results):
     assert not [h for h in result["hits"] if h[1] == "tanh#0"]
 
 
-# --- through the real grader ----------------------------------------------------------------------
+# --- through nbgrader and the real grader ----------------------------------------------------------
 ASG = "01_activations"
+
+
+@pytest.mark.slow
+def test_nbgrader_exchange_ships_the_bundle(tmp_path):
+    """``course build`` makes release/ASG the bundle, so nbgrader's release_assignment ships exactly it."""
+    from course.build import generate_release
+    from course.check import scratch_course
+    from course.nbgrader_api import make_api
+
+    (tmp_path / "course").mkdir()
+    course = scratch_course(tmp_path / "course", ROOT)
+    (course / "release").unlink()  # this course's own release folder, not the repository's
+    (course / "release").mkdir()
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    db = f"sqlite:///{tmp_path}/gradebook.db"
+    generate_release(ASG, course, db_url=db)
+    api = make_api(course, db_url=db, overrides={"Exchange": {"root": str(exchange)}})
+    assert api.release_assignment(ASG)["success"]
+    (outbound,) = list(exchange.glob(f"*/outbound/{ASG}"))
+    shipped = {p.relative_to(outbound).as_posix(): p.read_bytes() for p in outbound.rglob("*") if p.is_file()}
+    assert shipped == bundle_files(ASG)
 
 
 def _defined_in(path):
@@ -745,21 +768,22 @@ def _defined_in(path):
 
 
 def delegations(names):
-    """{source: {function: 'from MODULE import function'}}: the course's importable same-named functions,
-    from the student's library (utils) and from the answer key (course.reference)."""
-    out = {"utils": {}, "reference": {}}
-    for kind, folder, package in (("utils", ROOT / "utils", "utils"),
-                                  ("reference", ROOT / "course" / "reference", "course.reference")):
+    """{module: {function: 'from module import function'}} for every module of the course that defines
+    a function of one of these names: the student's library (utils) and the answer key (course.reference)."""
+    out = {}
+    for folder, package in ((ROOT / "utils", "utils"), (ROOT / "course" / "reference", "course.reference")):
         for path in sorted(folder.glob("*.py")):
-            defined = _defined_in(path)
-            for name in names:
-                if name in defined and name not in out[kind]:
-                    out[kind][name] = f"from {package}.{path.stem} import {name}"
+            defined = _defined_in(path) & set(names)
+            if defined:
+                module = f"{package}.{path.stem}"
+                out[module] = {name: f"from {module} import {name}" for name in sorted(defined)}
     return out
 
 
 @pytest.mark.slow
 def test_delegating_to_an_importable_function_earns_nothing(tmp_path):
+    """One student per course module that defines 01's graded functions; each graded cell is one
+    line importing that module's function of the same name (the other cells stay as released)."""
     import nbformat
 
     from course.check import scratch_course
@@ -770,38 +794,42 @@ def test_delegating_to_an_importable_function_earns_nothing(tmp_path):
     solution = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
     names = {gid: re.findall(r"^def\s+(\w+)", c.source, re.MULTILINE) for gid, c in solution.items()}
-    wanted = {n for ns in names.values() for n in ns}
-    routes = delegations(wanted)
-    assert routes["reference"], "the answer key defines none of 01's graded functions?"
+    routes = delegations({n for ns in names.values() for n in ns})
+    assert any(m.startswith("course.reference.") for m in routes), "the answer key defines none of 01's functions?"
+    (tmp_path / "course").mkdir()
     course = scratch_course(tmp_path / "course", ROOT)
-    delegated = {}
-    for kind, lines in routes.items():
-        student = f"delegate_{kind}"
+    delegated, students = {}, {}
+    for module, lines in routes.items():
+        student = "delegate_" + module.replace(".", "_")
+        students[student] = module
         sub = nbformat.from_dict(copy.deepcopy(nb))
-        cells = {c.metadata["nbgrader"]["grade_id"]: c for c in sub.cells
-                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
-        delegated[student] = set()
-        for gid, cell in cells.items():
+        delegated[student] = {}
+        for cell in sub.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.cell_type != "code" or gid not in solution:
+                continue
             fn = names[gid][0] if names[gid] else None
             if fn in lines:
                 cell.source = lines[fn]  # one line, e.g. `from utils.planar_utils import sigmoid`
-                delegated[student].add(gid)
+                delegated[student][gid] = lines[fn]
             else:
                 cell.source = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "raise NotImplementedError()",
                                      cell.source, flags=re.DOTALL)
         write_submission(sub, ASG, student, course / "submitted", ROOT)
-    results = grade_assignment(ASG, course, students=sorted(delegated), timeout=30, feedback=False)
-    # the test cells that follow each delegated solution cell
-    tests_of, current = {}, None
+    results = grade_assignment(ASG, course, students=sorted(students), timeout=30, feedback=False, workers=2)
+    tests_of, current = {}, None  # the graded test cells that follow each solution cell
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
             current = meta["grade_id"]
         elif meta.get("grade") and current:
             tests_of.setdefault(current, []).append(meta["grade_id"])
+    leaks = []
     for result in results:
         assert not result.error, f"{result.student}: {result.error}"
         scores = result.by_problem()
-        won = {t: scores[t] for gid in delegated[result.student] for t in tests_of.get(gid, []) if scores.get(t, 0) > 0}
-        assert not won, (f"{result.student} earned points by importing "
-                         f"{ {gid: routes[result.student.split('_', 1)[1]][names[gid][0]] for gid in delegated[result.student]} }: {won}")
+        for gid, line in delegated[result.student].items():
+            won = {t: scores[t] for t in tests_of.get(gid, []) if scores.get(t, 0) > 0}
+            if won:
+                leaks.append(f"`{line}` earns {won}")
+    assert not leaks, "importable functions of the course earn points for 01:\n  " + "\n  ".join(leaks)

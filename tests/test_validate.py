@@ -1,10 +1,17 @@
-"""``python -m course validate``: the student's self-check.
+"""The student's self-check: ``python -m utils.validate`` in a bundle, ``python -m course validate``.
 
-Fast tests feed ``summarize`` hand-made executed notebooks; the slow ones run real notebooks of
-01_activations (release, reference, partly done, endless loop) through the command line.
+Fast tests feed ``summarize`` hand-made executed notebooks and run the student's command where
+``course`` cannot be imported; the slow ones run real notebooks of 01_activations (release,
+reference, partly done, endless loop) through both command lines.
 """
+import json
+import subprocess
+import sys
+import sysconfig
+
 import nbformat
 import pytest
+from conftest import ROOT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course.cli import main
@@ -190,3 +197,62 @@ def test_endless_loop_is_stopped(tmp_path, capsys):
     assert _statuses(out)[ids[-1]] == "FAIL"
     assert "time limit" in out
     assert _statuses(out)[ids[0]] == "ok"
+
+
+# --- the student's command, from a bundle, without the course package --------------------------------
+_STUDENT = """
+import importlib.util, runpy, sys
+sys.path[:0] = [""]
+sys.path += SITE
+assert importlib.util.find_spec("course") is None, "course is importable"
+sys.argv[0] = "python -m utils.validate"
+runpy.run_module("utils.validate", run_name="__main__", alter_sys=True)
+"""
+
+
+def student_validate(bundle, *args, timeout=300):
+    """``python -m utils.validate ARGS`` run in ``bundle`` by an interpreter without this repository
+    (-S: no .pth file, so no editable install; the installed packages are added by hand)."""
+    site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    code = _STUDENT.replace("SITE", json.dumps(site))
+    return subprocess.run([sys.executable, "-S", "-c", code, *args], cwd=bundle, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def bundle(tmp_path):
+    from course.bundle import write_bundle
+
+    return write_bundle(ASG, tmp_path / "dist", make_zip=False)
+
+
+def test_student_command_runs_from_the_bundle_without_course(bundle):
+    proc = student_validate(bundle, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "python -m utils.validate" in proc.stdout and "--timeout" in proc.stdout
+    proc = student_validate(bundle, "nothing.ipynb")
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+    text = nbformat.writes(untouched(ASG))
+    (bundle / "cut.ipynb").write_text(text[: len(text) // 2])
+    proc = student_validate(bundle, "cut.ipynb")
+    assert proc.returncode == 2 and "JSON" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_course_validate_is_the_student_command():
+    import utils.validate as student
+    from course import validate as instructor
+
+    assert instructor.summarize is student.summarize and instructor.format_report is student.format_report
+    source = (ROOT / "utils" / "validate.py").read_text()
+    assert "import course" not in source and "from course" not in source
+
+
+@pytest.mark.slow
+def test_student_command_on_the_solved_notebook_in_the_bundle(bundle):
+    """The bundle alone (its utils/, its expected.json) runs the solved notebook's visible tests."""
+    nbformat.write(reference(ASG), str(bundle / f"{ASG}.ipynb"))
+    proc = student_validate(bundle, "--timeout", "60")  # default: the notebook of this folder
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = solution_ids(reference(ASG))
+    assert _statuses(proc.stdout) == {i: "ok" for i in ids}
+    assert "Everything ran without error" in proc.stdout

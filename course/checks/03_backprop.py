@@ -9,7 +9,7 @@ operations. The visible tests' expected values come from the ``expected`` functi
 """
 import numpy as np
 
-from course.checks import Checks, check_close, check_equal, check_finite, check_shape, numerical_gradient
+from course.checks import Checks, check_close, check_equal, check_finite, numerical_gradient
 from course.reference import activations as ref_act
 from course.reference import dense as ref
 from course.reference.autodiff import Value as RefValue

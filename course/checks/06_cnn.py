@@ -311,6 +311,9 @@ def _(student, rng):
 def _(student, rng):
     def one(a, W, b, what):
         z = student.conv_single_step.pure(a, W, b)
+        if isinstance(z, np.ndarray) and z.ndim == 0:
+            raise AssertionError("conv_single_step should return a np.float64 scalar, got a 0-d array: "
+                                 "np.sum(...) + b.item() gives the scalar directly.")
         if isinstance(z, np.ndarray):
             raise AssertionError(f"conv_single_step should return one number (a np.float64), got an array of shape "
                                  f"{z.shape}: add the bias as a number, b.item(), not as the (1, 1, 1) array b.")

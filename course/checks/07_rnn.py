@@ -9,8 +9,7 @@ inputs are drawn exactly as the notebook draws them (``np.random.seed(...)`` the
 """
 import numpy as np
 
-from course.checks import (CheckFailed, Checks, check_close, check_finite, check_gradient, check_shape,  # noqa: F401
-                           numerical_gradient)
+from course.checks import CheckFailed, Checks, check_close, check_finite, check_gradient, numerical_gradient
 from course.grading.bridge import StudentError
 from course.reference import char_model as cm
 from course.reference import rnn_utils as ref
@@ -416,7 +415,8 @@ def _(student, rng):
     check_optimize_result(student.optimize(X, Y, np.zeros((8, 3)), p, 0.01), want, "on the visible test's batch")
     for case in range(3):
         X, Y, p = names_case(rng, V=int(rng.integers(3, 8)), n_a=int(rng.integers(2, 6)), m=int(rng.integers(1, 5)))
-        a_prev = np.zeros((p["Waa"].shape[0], X.shape[0])) if case == 0 else rng.standard_normal((p["Waa"].shape[0], X.shape[0]))
+        shape = (p["Waa"].shape[0], X.shape[0])
+        a_prev = np.zeros(shape) if case == 0 else rng.standard_normal(shape)
         want = cm.optimize(X, Y, a_prev, copy_params(p), learning_rate=0.05)
         got = student.optimize(X, Y, a_prev, p, learning_rate=0.05)
         check_optimize_result(got, want, f"on a random batch of {X.shape[0]} names padded to {X.shape[1]} steps")

@@ -98,9 +98,15 @@ class Function:
         """Call with floating-point overflow and invalid operations raising (``np.errstate``)."""
         return self.call(args, kwargs, errstate={"over": "raise", "invalid": "raise"})
 
-    def call(self, args=(), kwargs=None, pure=False, errstate=None):
-        """The general call: ``pure`` as in :meth:`pure`, ``errstate`` a dict for ``np.errstate``."""
+    def call(self, args=(), kwargs=None, pure=False, errstate=None, return_args=False):
+        """The general call: ``pure`` as in :meth:`pure`, ``errstate`` a dict for ``np.errstate``.
+
+        With ``return_args`` the result is ``(value, args, kwargs)``: the arguments as the call
+        left them, for functions that update their inputs in place (deeplearning.ai's updates).
+        """
         req = {"op": "call", "fn": self.name, "args": list(args), "kwargs": dict(kwargs or {})}
+        if return_args:
+            req["return_args"] = True
         if pure:
             req["pure"] = True
         if errstate:
@@ -109,6 +115,8 @@ class Function:
         if answer.get("changed"):
             raise CheckFailed(f"{self.name} modified its {', '.join(answer['changed'])}: "
                               "work on a copy (or compute a new array) instead of changing the input.")
+        if return_args:
+            return answer.get("value"), answer.get("args"), answer.get("kwargs")
         return answer.get("value")
 
 

@@ -20,6 +20,7 @@ A kernel that dies, or stops answering, fails the check that was running and eve
 after it, with the reason; the notebook is never retried and the grader never crashes.
 """
 import asyncio
+import math
 import json
 import time
 from pathlib import Path
@@ -122,7 +123,7 @@ class CheckedExecute(Execute):
         if self._stopped:
             cell.outputs = [_error("NotRun", f"not run: {self._stopped}")]
             return cell
-        self.timeout = max(1, int(min(self.timeout or 1e9, self._deadline - time.monotonic())))
+        self.timeout = max(1, math.ceil(min(self.timeout or 1e9, self._deadline - time.monotonic())))  # ends past the deadline
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:

@@ -82,7 +82,7 @@ def _files(folder, skip_notebooks=False, refused=None):
 
 
 def preload_modules(assignment, root=COURSE_ROOT):
-    """Modules imported by the locked cells of the assignment's source notebooks."""
+    """Third-party modules imported by the locked cells of the assignment's source notebooks."""
     from nbgrader.utils import is_locked, is_solution
 
     from course.grading.cells import imported_modules
@@ -94,7 +94,9 @@ def preload_modules(assignment, root=COURSE_ROOT):
                 found += imported_modules(cell.source)
     # Only the student's side is ever preloaded: a kernel forked from the zygote holds whatever the
     # zygote imported, whatever its file system view, so the answer key must never be among them.
-    return [m for m in dict.fromkeys(found) if m.split(".")[0] != "course"]
+    # utils comes from the submission's own bundle in the kernel's working directory, so it is not
+    # preloaded either (a preloaded utils would be the course's whole student library).
+    return [m for m in dict.fromkeys(found) if m.split(".")[0] not in ("course", "utils")]
 
 
 def checks_folder(api, root):

@@ -8,8 +8,9 @@ kernel once per kernel; the grader's unit tests import it directly (``bridge.Loc
 
 Requests (decoded with ``wire.decode``) are dicts:
     ``{"op": "call", "fn": NAME or Ref, "attr": METHOD or None, "args": [...], "kwargs": {...},
-       "pure": bool, "errstate": {...}}``   call (under ``np.errstate(**errstate)``); with
-       ``pure``, also report which arguments the call modified
+       "pure": bool, "return_args": bool, "errstate": {...}}``   call (under ``np.errstate(**errstate)``); with
+       ``pure``, also report which arguments the call modified; with ``return_args``, send the
+       arguments back as the call left them (in-place updates)
     ``{"op": "get", "obj": Ref, "attr": NAME}``   an attribute of a kept object
     ``{"op": "operator", "name": "add", "args": [...]}``   ``operator.<name>(*args)``
     ``{"op": "has", "name": NAME}``   whether the notebook defines NAME
@@ -75,6 +76,8 @@ def _answer(req, namespace):
     with np.errstate(**req.get("errstate", {})):
         value = target(*args, **kwargs)
     answer = {"ok": True, "value": value}
+    if req.get("return_args"):  # what the call left in its (mutable) arguments
+        answer["args"], answer["kwargs"] = list(args), dict(kwargs)
     if before is not None:
         after = _snapshot(list(args) + list(kwargs.values()))
         names = [f"argument {i + 1}" for i in range(len(args))] + [f"argument {k!r}" for k in kwargs]

@@ -149,7 +149,9 @@ def grade_one(job, gradebook=None):
         folder.mkdir(parents=True)
         _write_tree(folder, job["files"])
         (scratch / "source" / asg).mkdir(parents=True)
-        _write_tree(scratch / "source" / asg, job.get("source_files", {}))
+        # nbgrader copies the source folder's files into autograded/: the data, not the bundle's utils/
+        _write_tree(scratch / "source" / asg, {k: v for k, v in job.get("source_files", {}).items()
+                                               if not k.startswith("utils/")})
         # the kernel's working directory: the submission's and the assignment's data files, no notebook
         _write_tree(work, {k: v for k, v in job["files"].items() if not k.endswith(".ipynb")})
         _write_tree(work, job.get("source_files", {}))
@@ -226,6 +228,9 @@ def _new_kernel(job):
     """A fresh private working directory and a kernel starting in it, sandboxed for ``job``."""
     work = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=scratch_base()))
     os.chmod(work, 0o700)
+    # the student's bundle (data files, its utils/ subset) is in place before the kernel starts:
+    # the kernel imports utils from there and from nowhere else
+    _write_tree(work, job.get("source_files", {}))
     limits = Limits(**job.get("limits", {}))
     isolate = bool(job.get("isolate", True)) and not isolation_available()
     box = Sandbox(work, limits, isolate=isolate, hide=list(job.get("hide", [])))

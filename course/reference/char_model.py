@@ -22,7 +22,6 @@ Vectorised over the ``m`` columns; the only loop is over time.
 """
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 

