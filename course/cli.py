@@ -69,6 +69,10 @@ def cmd_grade(args):
     students = args.students or find_submissions(args.assignment)
     if not students:
         raise CourseError(f"no submissions of {args.assignment} in submitted/")
+    missing = [s for s in students if not (COURSE_ROOT / "submitted" / s / args.assignment).is_dir()]
+    if missing:
+        raise CourseError(f"no submission folder submitted/<student>/{args.assignment}/ for: "
+                          + ", ".join(terminal_text(s, 80) for s in missing))
     from course.grading.sandbox import MB, Limits
 
     limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, cpu_seconds=args.cpu_time,

@@ -11,6 +11,7 @@ ASSIGNMENTS = (
     "05_optimizers",
     "06_cnn",
     "07_rnn",
+    "08_regularization",
 )
 
 

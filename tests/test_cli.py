@@ -18,9 +18,10 @@ def test_unknown_assignment():
 
 def test_grade_without_submissions(tmp_path):
     out = run("grade", "01_activations", "--students", "nobody_here", "--no-feedback", "--csv", str(tmp_path / "g.csv"))
-    # a student with no folder is graded as an empty submission, not a crash
-    assert out.returncode == 0, out.stderr
-    assert "nobody_here" in out.stdout and "no notebook" in out.stdout
+    # a student with no folder is a typo to fix, not a 0: a clear error, nothing graded or written
+    assert out.returncode == 2, out.stderr
+    assert "no submission folder" in out.stderr and "nobody_here" in out.stderr
+    assert not (tmp_path / "g.csv").exists()
 
 
 def test_unknown_benchmark_section():

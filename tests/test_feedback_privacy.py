@@ -40,7 +40,10 @@ def check_lines(assignment):
     if not path.exists():
         return []
     lines = [line.strip() for line in path.read_text().splitlines()]
-    return [x for x in lines if x and not x.startswith(("#", "from ", "import ", "@", "def _(", '"""', "return "))]
+    code = [x for x in lines if x and not x.startswith(("#", "from ", "import ", "@", "def _(", '"""', "return "))]
+    public = "\n".join(f.read_text() for f in (COURSE_ROOT / "utils").rglob("*.py"))
+    # short lines ("finally:") and lines of the student's own library are nobody's secret
+    return [x for x in code if len(x) >= 24 and x not in public]
 
 
 def secrets(assignment, *known_texts, min_length=6):

@@ -121,9 +121,11 @@ def python_paths():
 class Sandbox:
     """What the next kernel started by SandboxKernelManager gets.
 
-    ``course_utils``: bind the course's ``utils/`` (read-only, at its own path) for the kernel's
-    ``import utils``. Needed while the zygote preloads ``utils`` from there; a student bundle
-    with its own ``utils/`` in the working directory makes it unnecessary.
+    ``course_utils``: bind the course's ``utils/`` (read-only, at its own path). Needed while the
+    zygote preloads ``utils`` from there (``BASE_PRELOAD``): the kernel's ``utils`` package is then
+    that one, and its submodules load from its folder, whatever bundle the working directory
+    holds. To make the bundle's ``utils/`` (in the working directory) the kernel's, drop ``utils``
+    from the preloaded modules and set this to False.
     ``hide`` is accepted for compatibility and unused: the kernel's view is an allow-list, so
     nothing needs hiding (the gradebook, the course, other submissions are simply not in it).
     """
@@ -139,7 +141,7 @@ class Sandbox:
         """The kernel's file system: paths bound read-only, read-write, devices, private tmpfs."""
         work = Path(self.workdir)
         ro = [p for p in SYSTEM_PATHS if os.path.lexists(p)] + python_paths() + data_paths()
-        if self.course_utils and not (work / "utils").is_dir():
+        if self.course_utils:
             ro.append(str(COURSE_ROOT / "utils"))
         rw = sorted({str(work.absolute()), str(work.resolve())})
         return {"ro": ro, "rw": rw, "dev": list(DEVICES),

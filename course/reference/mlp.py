@@ -17,8 +17,10 @@ matrix, so nothing is copied).
 
 With the defaults of :func:`train_mlp` (784-512-256-10, 8 epochs, mini-batches of 256, Adam at
 2e-3 decaying by 0.7 per epoch) the full MNIST (60,000 training images) gives 98.2 to 98.4 %
-test accuracy over seeds, in about 18 s of single-core CPU time, so roughly 10 to 15 s on two
-idle cores (see ``benchmarks/mnist_mlp.py``).
+test accuracy over seeds, in about 18 s of single-core CPU time (see ``benchmarks/mnist_mlp.py``;
+``benchmarks/peers.py`` compares it with PyTorch). The training loop reuses preallocated buffers
+(mini-batch, activations, gradients: no allocation per step) and caps the BLAS thread pool with
+its ``blas_threads`` option (1 by default; 2 is faster on two idle cores, much slower on busy ones).
 """
 import time
 
@@ -120,32 +122,72 @@ def _softmax_rows_(Z):
     return Z
 
 
+class _Workspace:
+    """The buffers of forward and backward passes on mini-batches of up to ``batch_size`` rows,
+    allocated once and reused by every step of :func:`train_mlp` (no per-step allocation of
+    activations, gradients or the gathered mini-batch; a smaller last batch uses the leading
+    rows of each buffer, which are contiguous too)."""
+
+    def __init__(self, params, L, batch_size, dtype):
+        dims = layer_dims_of(params)
+        self.L = L
+        self.X = np.empty((batch_size, dims[0]), dtype)              # the gathered mini-batch
+        self.Z = [None] + [np.empty((batch_size, d), dtype) for d in dims[1:]]   # activations, logits
+        self.dA = [None] + [np.empty((batch_size, d), dtype) for d in dims[1:-1]]  # hidden gradients
+        self.mask = [None] + [np.empty((batch_size, d), bool) for d in dims[1:-1]]
+        self.rows = np.arange(batch_size)
+        self.grads = {}
+        for l in range(L, 0, -1):
+            self.grads[f"dW{l}"] = np.empty(params[f"W{l}"].shape, dtype)
+            self.grads[f"db{l}"] = np.empty(params[f"b{l}"].shape, dtype)
+
+    def gather(self, rows, idx):
+        """Copy the rows ``idx`` of ``rows`` into the mini-batch buffer; return that view."""
+        Xb = self.X[: len(idx)]
+        np.take(rows, idx, axis=0, out=Xb, mode="clip")  # "clip" writes straight into out (no buffering)
+        return Xb
+
+    def loss_and_grads(self, Xb, yb, params):
+        """Mean cross-entropy, gradients (the workspace's own arrays, overwritten by the next
+        call) and number of correct predictions of one mini-batch of rows ``Xb`` (m, n_x)."""
+        L, m = self.L, Xb.shape[0]
+        A = Xb
+        for l in range(1, L + 1):
+            Z = self.Z[l][:m]
+            np.matmul(A, params[f"W{l}"].T, out=Z)
+            Z += params[f"b{l}"].T
+            if l < L:
+                np.maximum(Z, 0, out=Z)
+            A = Z
+        logits, rows = A, self.rows[:m]
+        logits -= logits.max(axis=1, keepdims=True)
+        picked = logits[rows, yb]
+        np.exp(logits, out=logits)
+        sums = logits.sum(axis=1)
+        loss = float(np.mean(np.log(sums) - picked))
+        P = logits
+        P /= sums[:, None]
+        correct = int(np.count_nonzero(P.argmax(axis=1) == yb))
+        dZ = P
+        dZ[rows, yb] -= 1
+        dZ *= P.dtype.type(1.0 / m)
+        grads = self.grads
+        for l in range(L, 0, -1):
+            A_prev = Xb if l == 1 else self.Z[l - 1][:m]
+            np.matmul(dZ.T, A_prev, out=grads[f"dW{l}"])
+            np.sum(dZ, axis=0, out=grads[f"db{l}"].reshape(-1))
+            if l > 1:
+                dA, mask = self.dA[l - 1][:m], self.mask[l - 1][:m]
+                np.matmul(dZ, params[f"W{l}"], out=dA)
+                np.greater(A_prev, 0, out=mask)  # ReLU'(Z) = 1 where the activation is positive
+                np.multiply(dA, mask, out=dA)
+                dZ = dA
+        return loss, grads, correct
+
+
 def _rows_loss_and_grads(Xb, yb, params, L):
     """Mean cross-entropy and gradients for one mini-batch of rows ``Xb`` (m, n_x), labels (m,)."""
-    m = Xb.shape[0]
-    logits, inputs = _rows_forward(Xb, params, L, keep=True)
-    rows = np.arange(m)
-    logits -= logits.max(axis=1, keepdims=True)
-    picked = logits[rows, yb].copy()
-    np.exp(logits, out=logits)
-    sums = logits.sum(axis=1)
-    loss = float(np.mean(np.log(sums) - picked))
-    P = logits
-    P /= sums[:, None]
-    correct = int(np.count_nonzero(P.argmax(axis=1) == yb))
-    dZ = P
-    dZ[rows, yb] -= 1
-    dZ *= P.dtype.type(1.0 / m)
-    grads = {}
-    for l in range(L, 0, -1):
-        A_prev = inputs[l - 1]
-        grads[f"dW{l}"] = dZ.T @ A_prev
-        grads[f"db{l}"] = dZ.sum(axis=0)[:, None]
-        if l > 1:
-            dA = dZ @ params[f"W{l}"]
-            np.multiply(dA, A_prev > 0, out=dA)  # ReLU'(Z) = 1 where the activation is positive
-            dZ = dA
-    return loss, grads, correct
+    return _Workspace(params, L, Xb.shape[0], params["W1"].dtype).loss_and_grads(Xb, yb, params)
 
 
 def mlp_forward(X, params):
@@ -216,7 +258,7 @@ def accuracy(params, X, y):
 
 def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2e-3, lr_decay=0.7,
               weight_decay=0.0, seed=0, X_val=None, y_val=None, dtype=np.float32, params=None,
-              optimizer=None, progress=True, time_limit=None):
+              optimizer=None, progress=True, time_limit=None, blas_threads=1):
     """Train a ReLU MLP with softmax output by mini-batch Adam.
 
     Args:
@@ -240,6 +282,9 @@ def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2
         progress: show a ``tqdm.auto`` progress bar over the epochs.
         time_limit: optional wall-clock budget in seconds; training stops after the epoch that
             exceeds it.
+        blas_threads: cap of the BLAS thread pool during training (threadpoolctl), as in
+            ``course.reference.cnn_model.train_cnn``; ``None`` leaves it alone. One thread is the
+            default: on a shared machine extra BLAS threads mostly wait for each other.
     Returns:
         (params, history): ``params`` as in :func:`init_mlp` (in ``dtype``); ``history`` is a
         dict of per-epoch lists ``"loss"`` (mean training loss), ``"train_accuracy"`` (on the
@@ -249,6 +294,15 @@ def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2
         (CPU time of this process over all its threads: on a busy shared machine it shows what
         the training cost, independently of the waiting).
     """
+    from utils.runtime import blas_threads as blas_threads_limit
+
+    with blas_threads_limit(blas_threads):
+        return _train(X, y, hidden, epochs, batch_size, learning_rate, lr_decay, weight_decay, seed, X_val, y_val,
+                      dtype, params, optimizer, progress, time_limit)
+
+
+def _train(X, y, hidden, epochs, batch_size, learning_rate, lr_decay, weight_decay, seed, X_val, y_val, dtype,
+           params, optimizer, progress, time_limit):
     t_start, c_start = time.perf_counter(), time.process_time()
     X = np.asarray(X)
     if X.ndim != 2:
@@ -267,6 +321,7 @@ def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2
     if has_val:
         y_val = _labels(y_val, np.shape(X_val)[1])
     opt = optimizer if optimizer is not None else Adam(lr=learning_rate)
+    ws = _Workspace(params, L, min(batch_size, m), dtype)
     rng = np.random.default_rng(seed + 1)
     history = {"loss": [], "train_accuracy": [], "lr": [], "seconds": []}
     if has_val:
@@ -286,7 +341,8 @@ def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2
         total_loss, total_correct = 0.0, 0
         for start in range(0, m, batch_size):
             idx = order[start:start + batch_size]
-            loss, grads, correct = _rows_loss_and_grads(rows[idx], y[idx], params, L)
+            yb = y[idx]
+            loss, grads, correct = ws.loss_and_grads(ws.gather(rows, idx), yb, params)
             total_loss += loss * len(idx)
             total_correct += correct
             opt.step(params, grads)

@@ -14,7 +14,7 @@ in this order, at
 
 A path that is given (1, 2) but missing or malformed is an error, not a silent fallback.
 
-Helpers: :func:`normalize` (images -> float columns ``(784, m)`` in ``[0, 1]``),
+Helpers: (images -> float columns ``(784, m)`` in ``[0, 1]``),
 :func:`stratified_indices`, :func:`make_sample` (rebuilds the shipped sample).
 """
 import os
@@ -27,7 +27,6 @@ __all__ = [
     "load_mnist",
     "resolve_mnist",
     "read_mnist_npz",
-    "normalize",
     "stratified_indices",
     "make_sample",
     "cache_path",
@@ -213,25 +212,6 @@ def load_mnist(path=None, download=True, cache=None, verbose=True, allow_sample=
     if source == "sample" and not allow_sample:
         raise MnistError(f"the full MNIST is needed here, not the sample: set {MNIST_ENV} to a full mnist.npz")
     return arrays
-
-
-def normalize(images, dtype=np.float64):
-    """Images -> one float column per image, pixel values scaled to ``[0, 1]``.
-
-    Args:
-        images: uint8 array of shape ``(m, 28, 28)`` (or ``(m, h, w)``, or ``(m, n_x)``).
-        dtype: float dtype of the result (``np.float32`` halves the memory).
-    Returns:
-        X: array of shape ``(h * w, m)``, ``X[:, i] = images[i].ravel() / 255``.
-    """
-    images = np.asarray(images)
-    m = images.shape[0]
-    flat = images.reshape(m, -1)
-    # Each image's pixels stay contiguous in memory (a Fortran-ordered (n_x, m) array), which
-    # makes picking a mini-batch of columns, X[:, idx], a fast gather.
-    X = flat.astype(dtype).T
-    X /= 255
-    return X
 
 
 def stratified_indices(y, n, seed=0):

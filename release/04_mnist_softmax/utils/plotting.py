@@ -2,20 +2,38 @@
 
 All figures use one seaborn theme and sizes that fit a laptop screen (at most about 10 x 4
 inches). Functions draw on a given ``ax`` when one is passed and return the axes they used.
+
+Colours are safe for colour-blind readers (about one man in twelve cannot tell red from
+green): the line colours ``C0, C1, ...`` are seaborn's ``"colorblind"`` palette, two classes are
+orange (0) and blue (1), a signed quantity uses the orange-white-blue map ``CMAP`` and a
+sequential one ``SEQUENTIAL_CMAP`` ("cividis"). Never encode a difference as red versus green.
 """
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.colors import LinearSegmentedColormap
 
 FIGSIZE = (6.4, 4.0)
 WIDE = (10.0, 3.6)
-CMAP = "Spectral"
+PALETTE = "colorblind"
+#: class 0 and class 1 of a binary problem: orange and blue of the colour-blind palette
+CLASS_COLORS = ("#de8f05", "#0173b2")
+#: diverging map for labels and signed values: orange (low, class 0), white, blue (high, class 1)
+CMAP = LinearSegmentedColormap.from_list("course_diverging", [CLASS_COLORS[0], "#f7f7f7", CLASS_COLORS[1]])
+#: sequential map, readable with every kind of colour-vision deficiency
+SEQUENTIAL_CMAP = "cividis"
+
+if CMAP.name not in matplotlib.colormaps:
+    matplotlib.colormaps.register(CMAP)  # so that cmap="course_diverging" works too
 
 
 def use_course_style():
-    """Apply the workbook's plot theme (seaborn ``whitegrid``, notebook context, sized figures)."""
-    sns.set_theme(context="notebook", style="whitegrid", palette="deep")
-    plt.rcParams.update({"figure.figsize": FIGSIZE, "figure.dpi": 90, "axes.titlesize": "medium"})
+    """Apply the workbook's plot theme: seaborn ``whitegrid``, notebook context, the colour-blind
+    palette for ``C0, C1, ...``, the cividis map for images, and sized figures."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
+    plt.rcParams.update({"figure.figsize": FIGSIZE, "figure.dpi": 90, "axes.titlesize": "medium",
+                         "image.cmap": SEQUENTIAL_CMAP})
 
 
 def _axes(ax, figsize=FIGSIZE):
