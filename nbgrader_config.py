@@ -52,6 +52,9 @@ c.LimitOutput.max_traceback = 60
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from course.feedback import HideHiddenTests  # noqa: E402
+from course.feedback import HideHiddenTests, SanitizeFeedback  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# Everything a student's notebook shows is sanitised (nbconvert's SanitizeHTML, extended): no
+# script, no event handler, no external URL reaches the feedback page.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
+c.HideHiddenTests.sanitize = False  # SanitizeFeedback does it, once

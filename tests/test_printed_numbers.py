@@ -5,10 +5,11 @@ from ``benchmarks/results.json``).
 Three rules, each checked on every ``source/<asg>/<asg>.ipynb``:
 
 - markdown: no number with three or more significant digits outside formulas (``$...$``,
-  ``$$...$$``) and code (backticks, fenced blocks); small settings such as ``0.01``, ``1.2`` or
+  ``$$...$$``), code (backticks, fenced blocks) and reference lists; small settings such as ``0.01``, ``1.2`` or
   ``10,000 steps`` stay allowed;
-- a ``print(...)`` whose text says "expected" holds no numeric literal (neither in the string nor
-  as an argument): the expected value comes from ``expected("key")``;
+- a ``print(...)`` whose text says "expected" holds no decimal number in its text and no numeric
+  literal in the value it prints as expected (an argument from the "expected" one on, or what a
+  name among them was assigned in the same cell): the value comes from ``expected("key")``;
 - the expected argument of ``check_close`` / ``check_equal`` in a visible test holds no numeric
   literal with three or more significant digits, directly or through a name assigned in the same
   cell (the inputs of a visible test may stay literal).
@@ -27,7 +28,8 @@ FORMULA_OR_CODE = re.compile(
     r"|\$\$.*?\$\$"  # display maths
     r"|(?<!\\)\$.*?(?<!\\)\$"  # inline maths
     r"|`[^`\n]*`"  # code spans
-    r"|<[^>\n]*>",  # HTML tags and their attributes
+    r"|<[^>\n]*>"  # HTML tags and their attributes
+    r"|\barXiv:\s*\S+|\bdoi:\s*\S+|https?://\S+|\b[A-Za-z][\w-]*(?:\.[\w-]+)+/\S*",  # references and links
     re.S,
 )
 CHECKERS = {"check_close", "check_equal", "assert_allclose", "assert_array_almost_equal", "isclose", "allclose"}
@@ -45,9 +47,13 @@ def long_numbers(text):
     return [m.group() for m in NUMBER.finditer(text) if significant_digits(m.group()) >= 3]
 
 
+REFERENCES = re.compile(r"^#+\s*(?:References|Further reading)\b.*?(?=^#|\Z)", re.S | re.M | re.I)
+
+
 def markdown_prose(source):
-    """The markdown with formulas, code and HTML tags cut out."""
-    return FORMULA_OR_CODE.sub(" ", source)
+    """The markdown with formulas, code, HTML tags and reference lists (section numbers such as
+    10.10, page ranges) cut out."""
+    return FORMULA_OR_CODE.sub(" ", REFERENCES.sub(" ", source))
 
 
 def source_notebooks():
@@ -91,6 +97,17 @@ def _code_tree(src):
         return code, None
 
 
+def _assignments(tree):
+    """name -> the expressions assigned to it in this cell."""
+    assigned = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
+    return assigned
+
+
 def expected_print_problems(src):
     """Numeric literals in a print of an expected value, as (line, text) pairs."""
     code, tree = _code_tree(src)
@@ -100,15 +117,24 @@ def expected_print_problems(src):
             if "print" in line and "expect" in line.lower() and NUMBER.search(line):
                 problems.append((n, line.strip()))
         return problems
+    assigned = _assignments(tree)
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and _callee(node) == "print"):
             continue
-        strings, _ = _strings_and_numbers(node)
-        if not any("expect" in s.lower() for s in strings):
+        if not any("expect" in t.lower() for a in node.args for t in _strings_and_numbers(a)[0]):
             continue
-        typed = [m.group() for s in strings for m in NUMBER.finditer(s)]
-        for arg in node.args:
-            typed += [_literal_text(code, n) for n in _value_literals(arg)]
+        specs = {id(c) for f in ast.walk(node) if isinstance(f, ast.FormattedValue) and f.format_spec
+                 for c in ast.walk(f.format_spec)}
+        texts = [c.value for c in ast.walk(node)
+                 if isinstance(c, ast.Constant) and isinstance(c.value, str) and id(c) not in specs]
+        typed = [m.group() for s in texts for m in NUMBER.finditer(s)]
+        # the printed expected value: the arguments from the one that says "expected" on, and what
+        # a plain name among them was assigned in this cell (want = np.array([0.731, ...]))
+        first = next(k for k, a in enumerate(node.args)
+                     if any("expect" in t.lower() for t in _strings_and_numbers(a)[0]))
+        for arg in node.args[first:]:
+            values = [arg] + (assigned.get(arg.id, []) if isinstance(arg, ast.Name) else [])
+            typed += [_literal_text(code, n) for v in values for n in _value_literals(v)]
         if typed:
             problems.append((node.lineno, f"{ast.get_source_segment(code, node)}  <- {typed}"))
     return problems
@@ -140,12 +166,7 @@ def checker_problems(src):
     code, tree = _code_tree(src)
     if tree is None:
         return []
-    assigned = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    assigned.setdefault(target.id, []).append(node.value)
+    assigned = _assignments(tree)
     problems = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and _callee(node) in CHECKERS and len(node.args) >= 2):
@@ -181,6 +202,8 @@ def test_markdown_rule_examples():
     assert long_numbers(markdown_prose("where $\\sigma'(0) = 0.25$ and `np.float32(3.1416)`")) == []
     assert long_numbers(markdown_prose("$$x = 0.123$$ then 0.00165 s")) == ["0.00165"]
     assert long_numbers(markdown_prose("section 1.2.3 of the book")) == []
+    assert long_numbers(markdown_prose("Kingma and Ba, arXiv:1412.6980; cs231n.github.io/neural-networks-3")) == []
+    assert long_numbers(markdown_prose("## References\n- chapter 10.10, LSTM\n\n## Next\nreaches 98.91 %")) == ["98.91"]
 
 
 def test_print_rule_examples():
@@ -189,9 +212,12 @@ def test_print_rule_examples():
     assert expected_print_problems('print("Expected output:", 0.5)')
     assert not expected_print_problems('print("Expected:", expected("sigmoid"))')
     assert not expected_print_problems('print(f"accuracy: {acc:.2%}")')
+    assert not expected_print_problems('print(f"got {x:.3%}, expected {want:.2%}")')
     assert not expected_print_problems('print("Expected shape:", expected("shape"))')
     assert not expected_print_problems('print("Expected:", np.round(want["loss"], 6), want[0], x[1, 2])')
     assert expected_print_problems('print(f"Expected: {-0.059897}")')
+    assert expected_print_problems('want = np.array([0.731, 0.5])\nprint("Expected:", want)')
+    assert not expected_print_problems('z = np.array([-1000.0, 2.0])\nprint("z =", z, "expected:", expected("s"))')
 
 
 def test_checker_rule_examples():
@@ -232,3 +258,16 @@ def test_no_typed_number_in_visible_checks(path):
         f"{path.relative_to(ROOT)}: visible tests compare against typed numbers (cell, line, code): {bad}. "
         "Register them with @checks.expected in course/checks/<asg>.py and compare with expected('key')."
     )
+
+
+@pytest.mark.parametrize("path", source_notebooks(), ids=lambda p: p.parent.name)
+def test_notebook_states_time_prerequisites_and_references(path):
+    """The first cell says how long the assignment takes and what it needs; the last markdown
+    cells list references (papers and chapters) for what it teaches."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    top = "".join(nb["cells"][0]["source"]).lower()
+    assert re.search(r"\btime\b|\bhours?\b", top) and "prerequisite" in top, (
+        f"{path.relative_to(ROOT)}: the first cell should state the estimated time and the prerequisites")
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert any(re.search(r"^#+\s*References\b", m, re.M) for m in markdown[-2:]), (
+        f"{path.relative_to(ROOT)}: end the notebook with a '## References' section")

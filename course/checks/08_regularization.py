@@ -19,6 +19,7 @@ from course.reference import regularization as ref
 checks = Checks("08_regularization")
 VAL = {"rtol": 1e-5, "atol": 1e-7}
 GRAD = {"rtol": 1e-4, "atol": 1e-6}
+BN = {"rtol": 1e-4, "atol": 1e-5}    # batch norm: standardised values of order 1, float32 allowed
 GRAD_KEYS = ("dW1", "db1", "dW2", "db2", "dW3", "db3")
 
 
@@ -393,7 +394,7 @@ def _(student, rng):
         want_bn = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in bn.items()}
         want, _ = ref.batchnorm_forward(x, gamma, beta, want_bn)
         check_close(out, want, f"out in train mode {what} (normalise with the batch mean and the biased "
-                    "variance np.var, then gamma * x_hat + beta)", **VAL)
+                    "variance np.var, then gamma * x_hat + beta)", **BN)
         check_close(_running(after, "running_mean", "in train mode"), want_bn["running_mean"],
                     f"running_mean after a training step {what}: momentum * running_mean + (1 - momentum) * mean "
                     "(zeros when absent)", **VAL)
@@ -410,7 +411,7 @@ def _(student, rng):
         want, _ = ref.batchnorm_forward(x, gamma, beta, {k: (v.copy() if isinstance(v, np.ndarray) else v)
                                                          for k, v in bn.items()})
         check_close(out, want, f"out in test mode for {N} example(s): normalise with the running mean and "
-                    "variance, not the batch's", **VAL)
+                    "variance, not the batch's", **BN)
         check_close(_running(after, "running_mean", "in test mode"), bn["running_mean"],
                     "running_mean after a test-mode call (test mode must not change it)", **VAL)
         check_close(_running(after, "running_var", "in test mode"), bn["running_var"],
@@ -446,8 +447,8 @@ def _(student, rng):
                        tol=1e-5)
         if N > 1:
             check_gradient(dx, numerical_gradient(objective, x), f"dx {what} against finite differences (the batch "
-                           "mean and variance depend on every x)", tol=1e-4)
+                           "mean and variance depend on every x)", tol=1e-3)
         _, cache = ref.batchnorm_forward(x, gamma, beta, {"mode": "train"})
         want = ref.batchnorm_backward(dout, cache)
         for name, got, w in zip(("dx", "dgamma", "dbeta"), (dx, dgamma, dbeta), want):
-            check_close(got, w, f"{name} {what}", **GRAD)
+            check_close(got, w, f"{name} {what}", **BN)

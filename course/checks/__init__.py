@@ -118,7 +118,8 @@ def run_test(checks, grade_id, student, seed_parts=(), earlier=None):
         passed, message = False, str(err) or "a check failed"
     except Exception as err:  # noqa: BLE001 - an answer the test could not even compare is wrong
         passed, message = False, f"the answer could not be checked ({type(err).__name__}: {err})"
-        print(f"[course.checks] {checks.assignment}/{grade_id}: " + traceback.format_exc(limit=3),
+        from course.grading.inert import inert_text  # the message may quote the student's output
+        print(inert_text(f"[course.checks] {checks.assignment}/{grade_id}: " + traceback.format_exc(limit=3)),
               file=sys.stderr)
     if not passed and earlier:
         broken = [g for g in test.needs if g in earlier and not earlier[g].passed]

@@ -199,7 +199,7 @@ class KernelTransport:
         if self.gone:
             raise KernelGone(f"{what} was not called: {self.gone}.")
         if not self.installed:
-            self._run(INSTALL.format(src=kernel_source()), None, what, 60.0)
+            self._run(INSTALL.format(src=kernel_source()), None, what, self.timeout)
             self.installed = True
         return self._run("", CALL.format(req=request_text), what, self.timeout)
 

@@ -31,8 +31,10 @@ ZYGOTE = HERE / "zygote.py"
 MB = 1024 * 1024
 
 # Modules every kernel gets preloaded (the notebooks' own imports are added per assignment).
+# ``utils`` is not among them: the kernel imports it from the student's bundle in its working
+# directory (see ``Sandbox.course_utils``).
 BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
-                "ipywidgets", "tqdm.auto", "utils", "utils.testing", "utils.runtime"]
+                "ipywidgets", "tqdm.auto"]
 # Passed through from the grader's environment to the kernel; nothing else is (no secrets).
 ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND", "MNIST_PATH", "DL_WORKBOOK_CACHE",
                    "PYTHONHASHSEED")
@@ -121,11 +123,9 @@ def python_paths():
 class Sandbox:
     """What the next kernel started by SandboxKernelManager gets.
 
-    ``course_utils``: bind the course's ``utils/`` (read-only, at its own path). Needed while the
-    zygote preloads ``utils`` from there (``BASE_PRELOAD``): the kernel's ``utils`` package is then
-    that one, and its submodules load from its folder, whatever bundle the working directory
-    holds. To make the bundle's ``utils/`` (in the working directory) the kernel's, drop ``utils``
-    from the preloaded modules and set this to False.
+    ``course_utils``: when the working directory holds no ``utils/`` (no student bundle, written
+    there before the kernel starts), bind the course's ``utils/`` read-only at its own path so
+    that ``import utils`` still works; with a bundle, the kernel's ``utils`` is the bundle's only.
     ``hide`` is accepted for compatibility and unused: the kernel's view is an allow-list, so
     nothing needs hiding (the gradebook, the course, other submissions are simply not in it).
     """
@@ -141,7 +141,7 @@ class Sandbox:
         """The kernel's file system: paths bound read-only, read-write, devices, private tmpfs."""
         work = Path(self.workdir)
         ro = [p for p in SYSTEM_PATHS if os.path.lexists(p)] + python_paths() + data_paths()
-        if self.course_utils:
+        if self.course_utils and not (work / "utils").is_dir():
             ro.append(str(COURSE_ROOT / "utils"))
         rw = sorted({str(work.absolute()), str(work.resolve())})
         return {"ro": ro, "rw": rw, "dev": list(DEVICES),

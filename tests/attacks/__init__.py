@@ -305,9 +305,8 @@ AUDIT = '''
     def _hook(event, args):
         if event in ("exec", "compile") and len(__events__) < 1000:
             __events__.append((event, repr(args)[:2000]))
-        if event == "compile" and args and isinstance(args[0], (str, bytes)) and b"__course_wire__" in (
-                args[0] if isinstance(args[0], bytes) else args[0].encode(errors="replace")):
-            raise RuntimeError("no grading here")
+        if event == "exec" and args and getattr(args[0], "co_filename", "") == "<course wire>":
+            raise RuntimeError("no grading here")  # the grader's module never gets installed
     sys.addaudithook(_hook)
 '''
 AUDIT_REPORT = '''
