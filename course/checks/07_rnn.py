@@ -448,6 +448,15 @@ def _(student, rng):
     if "argument 4" not in changed:
         raise AssertionError("optimize did not update the parameters: end with the update step "
                              "(optimizer.step(parameters, gradients), or update_parameters(...) without an optimizer).")
+    # ... and updated with the clipped gradients, by gradient descent (the parameters as the call left them)
+    X, Y, p = names_case(rng, V=5, n_a=4, m=3, scale=60.0)
+    a_prev = np.zeros((4, 3))
+    want = copy_params(p)
+    cm.optimize(X, Y, a_prev, want, learning_rate=0.1)
+    _, args, _ = student.optimize.call([X, Y, a_prev, copy_params(p)], {"learning_rate": 0.1}, return_args=True)
+    for k in want:
+        check_close(args[3].get(k) if isinstance(args[3], dict) else None, want[k],
+                    f"parameters['{k}'] after one step (update with the clipped gradients)", rtol=1e-5, atol=1e-7)
 
 
 def greedy_case(rng, V=5, n_a=6, max_length=12):

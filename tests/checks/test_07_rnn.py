@@ -372,3 +372,17 @@ def test_a_failed_dependency_is_named_in_the_hint():
     broken = {"rnn_cell_forward": cell_with(bias=False), "rnn_forward": forward_without_feedback}
     v = verdicts(ASG, {**reference(), **broken}, only=["test_rnn_cell_forward", "test_rnn_forward"])
     assert not v["test_rnn_forward"].passed and "fix test_rnn_cell_forward first" in v["test_rnn_forward"].message
+
+
+def optimize_with_unclipped_update(X, Y, a_prev, parameters, learning_rate=0.01, optimizer=None, clip_value=5.0):
+    """Updates with the raw gradients, then returns clipped ones: only the parameters show it."""
+    import copy
+    loss, gradients, a = cm.names_loss_and_grads(X, Y, a_prev, parameters)
+    cm.update_parameters(parameters, copy.deepcopy(gradients), learning_rate)
+    ref.clip(gradients, clip_value)
+    return loss, gradients, a[:, :, -1]
+
+
+def test_an_update_with_unclipped_gradients_fails():
+    namespace = {**reference(), "optimize": optimize_with_unclipped_update}
+    assert "test_optimize" in failed("07_rnn", namespace, only=["test_optimize"])
