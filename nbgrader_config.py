@@ -38,7 +38,9 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
 
 from course.grading.checked_execute import CheckedExecute  # noqa: E402
 
-c.CheckedExecute.checks_dir = os.path.join(HERE, "course", "checks")
+# (the real path of this file: a scratch course that links this config uses this course's checks)
+c.CheckedExecute.checks_dir = os.path.join(os.path.dirname(os.path.realpath(__file__)), "course", "checks")
+c.CheckedExecute.require_checks = True  # every graded cell of this course is judged in the grader
 c.Autograde.autograde_preprocessors = [CheckedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 

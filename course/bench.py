@@ -26,7 +26,7 @@ def run(names=None, results_path=RESULTS):
     unknown = [n for n in names if n not in available]
     if unknown:
         raise CourseError(f"unknown benchmark section(s) {', '.join(unknown)}; choose from {', '.join(available)}")
-    results = json.loads(Path(results_path).read_text()) if Path(results_path).exists() else {}
+    results = {}
     for name in names:
         print(f"== benchmark {name}", flush=True)
         start = time.perf_counter()
@@ -34,10 +34,20 @@ def run(names=None, results_path=RESULTS):
         for key, value in figures.items():
             print(f"   {key} = {json.dumps(value)}")
         print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)
-        results.update(figures)
-        results.setdefault("_measured_on", {})[name] = {
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
-        }
-        Path(results_path).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        measured = {"date": time.strftime("%Y-%m-%d"),
+                    "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"}
+        results = _merge(results_path, figures, name, measured)
+    return results
+
+
+def _merge(path, figures, name, measured):
+    """Merge one section's figures into the file as it is now (another section may have written
+    it meanwhile), and replace it atomically."""
+    path = Path(path)
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.update(figures)
+    results.setdefault("_measured_on", {})[name] = measured
+    tmp = path.with_name(f".{path.name}.{__import__('os').getpid()}.tmp")
+    tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
     return results

@@ -187,6 +187,22 @@ def _names_batch():
     return X, Y, _z(72, (6, 2), 0.5), _char_params()
 
 
+def _reg3():
+    """X, Y, parameters of a [3, 5, 4, 1] network, its plain cache and a dropout cache (fixed masks)."""
+    from course.reference import regularization
+    X, Y = _z(85, (3, 7)), (_z(86, (1, 7)) > 0).astype(float)
+    params = {"W1": _z(87, (5, 3), 0.7), "b1": _z(88, (5, 1), 0.3), "W2": _z(89, (4, 5), 0.7),
+              "b2": _z(90, (4, 1), 0.3), "W3": _z(91, (1, 4), 0.7), "b3": _z(92, (1, 1), 0.3)}
+    D1, D2 = (_z(93, (5, 7)) > -1).astype(float), (_z(94, (4, 7)) > -1).astype(float)
+    return (X, Y, params, regularization.forward_propagation(X, params)[1],
+            regularization.forward_propagation_with_masks(X, params, D1, D2, 0.8)[1])
+
+
+def _bn_cache():
+    from course.reference import regularization
+    return regularization.batchnorm_forward(_z(95, (6, 4)), _z(96, (4,)), _z(97, (4,)), {"mode": "train"})[1]
+
+
 PROBES = {
     # 01_activations
     "sigmoid": [("activations:sigmoid", lambda: ((_z(1),), {}))],
@@ -297,6 +313,25 @@ PROBES = {
     "sample": [("char_model:sample", lambda: ((_char_params(), {c: i for i, c in enumerate("\nabcd")}, 3), {}))],
     "clip": [("rnn_utils:clip", lambda: (({"dWaa": _z(57, (5, 5), 10), "dWax": _z(58, (5, 3), 10),
                                            "dba": _z(59, (5, 1), 10)}, 4.5), {}))],
+    # 08_regularization
+    "initialize_parameters_zeros": [("regularization:initialize_parameters_zeros", lambda: (([3, 5, 4, 1],), {}))],
+    "initialize_parameters_random": [("regularization:initialize_parameters_random", lambda: (([3, 5, 4, 1],), {}))],
+    "initialize_parameters_he": [("regularization:initialize_parameters_he", lambda: (([3, 5, 4, 1],), {}))],
+    "compute_cost_with_regularization": [
+        ("regularization:compute_cost_with_regularization",
+         lambda: ((np.clip(np.abs(_z(73, (1, 6), 0.3)), 0.05, 0.95), (_z(74, (1, 6)) > 0).astype(float),
+                   {"W1": _z(75, (5, 3)), "b1": _z(76, (5, 1)), "W2": _z(77, (4, 5)), "b2": _z(78, (4, 1)),
+                    "W3": _z(79, (1, 4)), "b3": _z(80, (1, 1))}, 0.7), {}))],
+    "backward_propagation_with_regularization": [
+        ("regularization:backward_propagation_with_regularization",
+         lambda: ((_reg3()[0], _reg3()[1], _reg3()[3], 0.7), {}))],
+    "forward_propagation_with_dropout": [
+        ("regularization:forward_propagation_with_dropout", lambda: ((_reg3()[0], _reg3()[2], 1.0), {}))],
+    "backward_propagation_with_dropout": [
+        ("regularization:backward_propagation_with_dropout", lambda: ((_reg3()[0], _reg3()[1], _reg3()[4], 0.8), {}))],
+    "batchnorm_forward": [("regularization:batchnorm_forward",
+                           lambda: ((_z(81, (6, 4)), _z(82, (4,)), _z(83, (4,)), {"mode": "train"}), {}))],
+    "batchnorm_backward": [("regularization:batchnorm_backward", lambda: ((_z(84, (6, 4)), _bn_cache()), {}))],
 }
 
 # Graded functions that no probe covers, and why.

@@ -59,14 +59,15 @@ class Remote(wire.Ref):
     def call(self, method, *args, **kwargs):
         """``obj.method(*args, **kwargs)`` in the kernel."""
         return self._student._request({"op": "call", "fn": self, "attr": method, "args": list(args),
-                                       "kwargs": kwargs}, f"{self.type_name}.{method}")
+                                       "kwargs": kwargs}, f"{self.type_name}.{method}", objects=True)
 
     def get(self, attr):
         """``obj.attr`` from the kernel."""
         return self._student._request({"op": "get", "obj": self, "attr": attr}, f"{self.type_name}.{attr}")
 
     def _op(self, name, *args):
-        return self._student._request({"op": "operator", "name": name, "args": list(args)}, f"operator {name}")
+        return self._student._request({"op": "operator", "name": name, "args": list(args)}, f"operator {name}",
+                                      objects=True)
 
     def __add__(self, o): return self._op("add", self, o)
     def __radd__(self, o): return self._op("add", o, self)
@@ -89,6 +90,14 @@ class Function:
     def __call__(self, *args, **kwargs):
         return self._student._request({"op": "call", "fn": self.name, "args": list(args), "kwargs": kwargs},
                                       self.name)
+
+    def remote(self, *args, **kwargs):
+        """Call, keeping an object result in the kernel: a :class:`Remote` (e.g. ``Value(0.5)``).
+
+        Only what is later fetched as plain data (``Remote.get``) is ever compared.
+        """
+        return self._student._request({"op": "call", "fn": self.name, "args": list(args), "kwargs": kwargs},
+                                      self.name, objects=True)
 
     def pure(self, *args, **kwargs):
         """Call, and fail the check if the function modified any of its arguments."""
@@ -146,7 +155,7 @@ class Student:
             return {k: self._wrap(v) for k, v in value.items()}
         return value
 
-    def _request(self, req, what, whole=False):
+    def _request(self, req, what, whole=False, objects=False):
         text = self._transport.send(wire.encode(req), what)
         try:
             answer = wire.decode(text, self._transport.budget())
@@ -156,8 +165,28 @@ class Student:
             raise StudentError(f"{what} gave an answer the grader cannot read.")
         if not answer["ok"]:
             raise StudentError(f"{what} raised {str(answer.get('error'))[:2000]}")
+        if not objects and _holds_ref(answer.get("value")):
+            # an object's own methods (__add__, __float__, __eq__) run in the kernel and could say
+            # anything: where a value is expected, an object is a wrong answer
+            raise CheckFailed(f"{what} returned {_kind(answer.get('value'))} where numbers or arrays were expected.")
         answer = self._wrap(answer)
         return answer if whole else answer.get("value")
+
+
+def _holds_ref(value):
+    if isinstance(value, wire.Ref):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_ref(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_ref(v) for v in value.values())
+    return False
+
+
+def _kind(value):
+    if isinstance(value, wire.Ref):
+        return f"a {value.type_name or 'Python'} object"
+    return "a container holding objects"
 
 
 class LocalTransport:
@@ -191,6 +220,7 @@ class KernelTransport:
         self.client, self.loop, self.timeout, self.max_bytes = client, loop, timeout, max_bytes
         self.installed = False
         self.gone = ""  # why the kernel cannot answer any more
+        self.deadline = float("inf")  # time.monotonic() past which no call is made
 
     def budget(self):
         return wire.Budget(self.max_bytes)
@@ -198,10 +228,14 @@ class KernelTransport:
     def send(self, request_text, what):
         if self.gone:
             raise KernelGone(f"{what} was not called: {self.gone}.")
+        timeout = min(self.timeout, self.deadline - time.monotonic())
+        if timeout <= 0:
+            self.gone = "the notebook used up its time limit"
+            raise KernelGone(f"{what} was not called: {self.gone}.")
         if not self.installed:
-            self._run(INSTALL.format(src=kernel_source()), None, what, self.timeout)
+            self._run(INSTALL.format(src=kernel_source()), None, what, timeout)
             self.installed = True
-        return self._run("", CALL.format(req=request_text), what, self.timeout)
+        return self._run("", CALL.format(req=request_text), what, timeout)
 
     def _run(self, code, expression, what, timeout):
         future = asyncio.run_coroutine_threadsafe(self._execute(code, expression, what, timeout), self.loop)

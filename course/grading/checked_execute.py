@@ -30,7 +30,7 @@ from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from course.checks import Verdict, load_checks, run_test
 from course.grading.bridge import KernelTransport, Student
@@ -50,6 +50,10 @@ class CheckedExecute(Execute):
     max_output_bytes = Integer(2 * 2**20, help="Bytes of outputs (and widget state) kept per notebook; "
                                "the rest is dropped with a note.").tag(config=True)
     max_answer_bytes = Integer(64 * 2**20, help="Largest answer a check accepts from the kernel.").tag(config=True)
+    require_checks = Bool(False, help="Every graded test cell must have a grader-side test: a missing module or "
+                          "test is an error, never a fallback to the kernel's own verdict.").tag(config=True)
+    allow_unsandboxed = Bool(False, help="Grade with grader-side checks in a kernel that is not the sandbox's "
+                             "(it can then read the course, the answer key included).").tag(config=True)
 
     # Set per submission by the worker before autograding (see worker.py).
     limits = Limits()
@@ -74,7 +78,10 @@ class CheckedExecute(Execute):
             if not folder.is_dir():  # fail closed: never fall back to the kernel's own verdicts
                 raise FileNotFoundError(f"CheckedExecute.checks_dir {str(folder)!r} is not a folder")
             self._checks = load_checks(folder, info.get("assignment", ""))
-        self._seed_parts = (info.get("notebook", ""), info.get("student", ""))
+            self._refuse_unsafe(nb, info.get("assignment", ""))
+        # the inputs differ per student, cell and submitted content (a resubmission draws new ones)
+        content = hashlib.sha256("\0".join(c.source for c in nb.cells).encode("utf-8", "replace")).hexdigest()
+        self._seed_parts = (info.get("notebook", ""), info.get("student", ""), content)
         self._verdicts, self._stopped, self._transport = {}, "", None
         self._output_bytes, self._truncated = 0, set()
 
@@ -153,6 +160,7 @@ class CheckedExecute(Execute):
         if self._transport is None:
             self._transport = KernelTransport(self, asyncio.get_running_loop(), timeout=self.call_timeout,
                                               max_bytes=self.max_answer_bytes)
+        self._transport.deadline = self._deadline  # a check never outlives the notebook's time limit
         student = Student(self._transport)
         verdict = await asyncio.to_thread(run_test, self._checks, grade_id, student, self._seed_parts,
                                           self._verdicts)
@@ -162,6 +170,21 @@ class CheckedExecute(Execute):
         apply_verdict(cell, verdict)
 
     # --- helpers ----------------------------------------------------------------------------------
+    def _refuse_unsafe(self, nb, assignment):
+        """Fail closed: no fallback to in-kernel verdicts, no unsandboxed kernel next to the answer key."""
+        from course.grading.sandbox import SandboxKernelManager
+        if self._checks is not None and not self.allow_unsandboxed and \
+                not issubclass(self.kernel_manager_class, SandboxKernelManager):
+            raise RuntimeError("CheckedExecute: this kernel would not be sandboxed (it could read the answer key); "
+                               "grade with `course grade`, or set CheckedExecute.allow_unsandboxed = True")
+        if self.require_checks:
+            graded = [c.metadata["nbgrader"].get("grade_id") for c in nb.cells
+                      if c.cell_type == "code" and is_grade(c) and not is_solution(c)]
+            missing = [g for g in graded if self._checks is None or g not in self._checks.tests]
+            if missing:
+                raise RuntimeError(f"CheckedExecute: no grader-side test for {assignment}: {', '.join(missing)} "
+                                   "(CheckedExecute.require_checks is on)")
+
     def _graded_check(self, cell):
         """The grade id of a graded test cell that has a grader-side test, else None."""
         if self._checks is None or cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):

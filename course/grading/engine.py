@@ -95,7 +95,16 @@ def preload_modules(assignment, root=COURSE_ROOT):
     # Only the student's side is ever preloaded: a kernel forked from the zygote holds whatever the
     # zygote imported, whatever its file system view, so the answer key must never be among them.
     # utils comes from the submission's own bundle in the kernel's working directory, so it is not
-    # preloaded either (a preloaded utils would be the course's whole student library).
+    # preloaded either (a preloaded utils would be the course's whole student library); what the
+    # bundle's modules import from elsewhere (seaborn, sklearn, ...) is.
+    seen = set()
+    for name in list(found):
+        while name.split(".")[0] == "utils" and name not in seen:
+            seen.add(name)
+            path = Path(root) / Path(*name.split(".")).with_suffix(".py")
+            if path.is_file():
+                found += imported_modules(path.read_text(encoding="utf-8"))
+            name = name.rpartition(".")[0] or name
     return [m for m in dict.fromkeys(found) if m.split(".")[0] not in ("course", "utils")]
 
 
@@ -306,6 +315,11 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
     from nbgrader.api import Gradebook
 
     limits = dataclasses.replace(limits or Limits(), cell_timeout=timeout)  # the caller's object stays as it was
+    if isolate and executor == "local":
+        from course.grading.sandbox import isolation_available
+        if isolation_available():  # never a silent fallback to an unsandboxed kernel
+            raise CourseError(f"the grading sandbox is not available here: {isolation_available()}; "
+                              "--no-isolation grades without it (the kernel then runs as you and can read the course)")
     api = make_api(root, db_url=db_url)
     db_url = api.coursedir.db_url
     course_id = api.coursedir.course_id
@@ -364,9 +378,14 @@ def _record(gb, store, layout, assignment, root, answer, feedback, refused):
         why = f"could not store the grades: {type(err).__name__}: {err}"[:500]
         store.mark(assignment, [student], "failed", why, attempt=True)
         return SubmissionResult(student, assignment, layout[0], error=why, status="failed")
-    _replace_tree(folder, answer.get("autograded", {}))
-    if feedback:
-        _replace_tree(root / "feedback" / student / assignment, answer.get("feedback", {}))
+    try:
+        _replace_tree(folder, answer.get("autograded", {}))
+        if feedback:
+            _replace_tree(root / "feedback" / student / assignment, answer.get("feedback", {}))
+    except OSError as err:  # a full disk, a name the file system refuses: the grades are stored, say so
+        why = f"grades stored, but the autograded/feedback files could not be written: {err}"[:500]
+        store.mark(assignment, [student], "failed", why, attempt=True)
+        return SubmissionResult(student, assignment, layout[0], error=why, status="failed")
     store.mark(assignment, [student], "graded", answer.get("error", ""), attempt=True)
     result = read_results(gb, layout, assignment, student, folder, seconds=answer.get("seconds", 0.0),
                           error=answer.get("error", ""))

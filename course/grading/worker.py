@@ -116,6 +116,25 @@ def _last_line(outcome):
     return (interesting or text or ["unknown error"])[-1].strip()[:300]
 
 
+# Failures of the grader itself inside nbgrader's run (a submission is never their cause).
+_GRADER_FAULTS = ("checks_dir", "No space left on device", "MemoryError", "course_checks_", "OSError: [Errno 28]")
+
+
+def _grader_problem(job):
+    """Why this worker cannot judge the job (its checks folder or module is missing or broken), or ''."""
+    folder = job.get("checks_dir", "")
+    if not folder:
+        return ""
+    if not Path(folder).is_dir():
+        return f"the grader's checks folder {folder} is missing on host {os.uname().nodename}"
+    try:
+        from course.checks import load_checks
+        load_checks(folder, job["assignment"])
+    except Exception as err:  # noqa: BLE001 - a broken check module is the instructor's to fix
+        return f"the grader's checks of {job['assignment']} cannot be loaded: {type(err).__name__}: {err}"[:500]
+    return ""
+
+
 def grade_one(job, gradebook=None):
     """Autograde one submission in a throw-away course directory.
 
@@ -160,7 +179,10 @@ def grade_one(job, gradebook=None):
         nbgrader_speedups.close_connections(db_url)
         db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
         answer["error"] = submission_problem(folder)
-        if not answer["error"]:
+        why = _grader_problem(job)
+        if why:  # the grader cannot judge here: a failure to retry, never a 0
+            answer["error"], answer["infra"] = why, True
+        elif not answer["error"]:
             stats = {}
             CheckedExecute.limits, CheckedExecute.workdir, CheckedExecute.stats = box.limits, work, stats
             use_sandbox(box)  # for any further kernel (an assignment with several notebooks)
@@ -179,7 +201,8 @@ def grade_one(job, gradebook=None):
                 "Execute": {"timeout": int(job["timeout"])},
                 "ExecutePreprocessor": {"timeout": int(job["timeout"])},
                 "Autograde": {"autograde_preprocessors": pipeline},
-                "CheckedExecute": {"checks_dir": job.get("checks_dir", ""), "kernel_manager_class": SandboxKernelManager},
+                "CheckedExecute": {"checks_dir": job.get("checks_dir", ""), "kernel_manager_class": SandboxKernelManager,
+                                   "allow_unsandboxed": not box.isolate},
                 # nbconvert validates the whole notebook after every preprocessor (a dozen times per
                 # submission); its own option validates it once, after the last one
                 "Exporter": {"optimistic_validation": True},
@@ -193,6 +216,9 @@ def grade_one(job, gradebook=None):
             answer["stopped"] = stats.get("stopped", "")
             if not outcome["success"]:
                 answer["error"] = "nbgrader could not grade this submission: " + _last_line(outcome)
+                log = (outcome.get("error") or "") + (outcome.get("log") or "")
+                if any(s in log for s in _GRADER_FAULTS):  # the grader's fault, not the notebook's
+                    answer["infra"] = True
             elif job.get("feedback", True):
                 t_feedback = time.perf_counter()
                 api.generate_feedback(asg, student, force=True)
