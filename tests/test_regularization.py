@@ -193,7 +193,7 @@ def test_batchnorm_running_stats_converge_and_test_mode_uses_them():
         reg.batchnorm_forward(x, np.ones(3), np.zeros(3), {"mode": "eval"})
 
 
-@pytest.mark.parametrize("N, D", [(8, 5), (2, 3), (30, 1)])
+@pytest.mark.parametrize("N, D", [(8, 5), (3, 3), (30, 1)])
 def test_batchnorm_backward_against_finite_differences(N, D):
     x, gamma, beta, dout = _bn_inputs(3, N, D)
     _, cache = reg.batchnorm_forward(x, gamma, beta, {"mode": "train"})

@@ -228,6 +228,9 @@ class CheckedExecute(Execute):
             content["traceback"] = [inert_text(t, 4000, keep_ansi=True) for t in (tb[:30] + tb[-10:] if len(tb) > 40 else tb)]
         size = len(json.dumps(content, default=str))
         self._output_bytes += size
+        if msg["msg_type"] == "error" and self._output_bytes > self.max_output_bytes and \
+                any(o.get("output_type") == "error" for o in outs):
+            return None  # over the budget, one error per cell is enough to explain its 0
         if msg["msg_type"] != "error" and self._output_bytes > self.max_output_bytes:
             key = (cell_index, msg["msg_type"], content.get("name"))
             if key not in self._truncated:
@@ -238,6 +241,15 @@ class CheckedExecute(Execute):
                 return out
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        """An update rewrites every earlier output with its display id: it costs its size that many
+        times (nbclient 0.11's private hook, pinned in requirements.txt)."""
+        targets = sum(len(v) for v in self._display_id_map.get(display_id, {}).values())
+        self._output_bytes += len(json.dumps(msg["content"], default=str)) * max(1, targets)
+        if self._output_bytes > self.max_output_bytes:
+            return None
+        return super()._update_display_id(display_id, msg)
 
     def handle_comm_msg(self, outs, msg, cell_index):
         self._output_bytes += len(json.dumps(msg["content"], default=str)) + sum(len(b) for b in msg.get("buffers", []))

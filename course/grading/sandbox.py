@@ -29,6 +29,7 @@ from course.paths import COURSE_ROOT
 HERE = Path(__file__).resolve().parent
 ZYGOTE = HERE / "zygote.py"
 MB = 1024 * 1024
+MAX_MESSAGE_BYTES = 192 * MB  # a check's largest answer (64 MB, base64) and a 32 MB traceback fit
 
 # Modules every kernel gets preloaded (the notebooks' own imports are added per assignment).
 # ``utils`` is not among them: the kernel imports it from the student's bundle in its working
@@ -253,6 +254,9 @@ class ReadyKernelClient(AsyncKernelClient):
         self._created_context = True
         ctx = zmq.asyncio.Context()
         ctx.setsockopt(zmq.RECONNECT_IVL, 5)
+        # no single message from the kernel larger than this reaches the grader's memory (ZeroMQ
+        # drops the connection instead: the kernel then counts as dead, its checks fail)
+        ctx.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         return ctx
 
     async def _async_wait_for_ready(self, timeout=None):

@@ -112,9 +112,8 @@ def _array(spec, budget):
     raw = base64.b64decode(data, validate=True)
     dtype = np.dtype("?" if code == "b1" else "<" + code)
     count = int(np.prod(shape, dtype=object))
-    if count * dtype.itemsize != len(raw):
+    if count * dtype.itemsize != len(raw):  # (its bytes were counted above)
         raise WireError("array bytes do not match its shape")
-    budget.spend(0, count)
     return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -168,7 +167,11 @@ def decode(text, budget=None):
     budget.spend(len(text))
     try:
         raw = base64.b64decode(text, validate=True)
+        # every JSON value costs Python objects: count them before building any
+        budget.spend(0, raw.count(b",") + raw.count(b"[") + raw.count(b"{"))
         plain = json.loads(raw.decode("ascii"))
+    except WireError:
+        raise
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise WireError("not valid wire data") from None
     return from_plain(plain, budget)
