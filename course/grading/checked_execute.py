@@ -14,12 +14,14 @@ nbgrader's gradebook, feedback and exports work unchanged. Graded cells without 
 (another course's own hidden tests) keep nbgrader's semantics.
 
 The kernel is nbgrader's unless configured otherwise: ``course grade`` sets
-``CheckedExecute.kernel_manager_class`` to the sandbox's kernel manager (``sandbox.py``).
+``CheckedExecute.sandbox`` to the sandbox's kernel manager class (``sandbox.py``); nbgrader's
+``Execute`` fixes ``kernel_manager_class`` in its constructor, so it cannot be configured).
 
 A kernel that dies, or stops answering, fails the check that was running and every graded cell
 after it, with the reason; the notebook is never retried and the grader never crashes.
 """
 import asyncio
+import hashlib
 import math
 import json
 import time
@@ -30,7 +32,7 @@ from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Bool, Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Type, Unicode
 
 from course.checks import Verdict, load_checks, run_test
 from course.grading.bridge import KernelTransport, Student
@@ -50,8 +52,11 @@ class CheckedExecute(Execute):
     max_output_bytes = Integer(2 * 2**20, help="Bytes of outputs (and widget state) kept per notebook; "
                                "the rest is dropped with a note.").tag(config=True)
     max_answer_bytes = Integer(64 * 2**20, help="Largest answer a check accepts from the kernel.").tag(config=True)
-    require_checks = Bool(False, help="Every graded test cell must have a grader-side test: a missing module or "
-                          "test is an error, never a fallback to the kernel's own verdict.").tag(config=True)
+    require_checks = Bool(False, help="In an assignment that has a check module, every graded test cell must "
+                          "have a grader-side test: a missing one is an error, never a fallback to the kernel's "
+                          "own verdict.").tag(config=True)
+    sandbox = Type(None, allow_none=True, help="Kernel manager class that starts sandboxed kernels "
+                   "(course grade: course.grading.sandbox.SandboxKernelManager).").tag(config=True)
     allow_unsandboxed = Bool(False, help="Grade with grader-side checks in a kernel that is not the sandbox's "
                              "(it can then read the course, the answer key included).").tag(config=True)
 
@@ -78,7 +83,7 @@ class CheckedExecute(Execute):
             if not folder.is_dir():  # fail closed: never fall back to the kernel's own verdicts
                 raise FileNotFoundError(f"CheckedExecute.checks_dir {str(folder)!r} is not a folder")
             self._checks = load_checks(folder, info.get("assignment", ""))
-            self._refuse_unsafe(nb, info.get("assignment", ""))
+            self._refuse_unsafe(nb, info.get("assignment", ""), km or CheckedExecute.prestarted)
         # the inputs differ per student, cell and submitted content (a resubmission draws new ones)
         content = hashlib.sha256("\0".join(c.source for c in nb.cells).encode("utf-8", "replace")).hexdigest()
         self._seed_parts = (info.get("notebook", ""), info.get("student", ""), content)
@@ -87,6 +92,8 @@ class CheckedExecute(Execute):
 
         prestarted, CheckedExecute.prestarted = CheckedExecute.prestarted, None
         NotebookClient.__init__(self, nb, km or prestarted)
+        if self.sandbox is not None:
+            self.kernel_manager_class = self.sandbox
         self.owns_km = True
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
@@ -170,14 +177,15 @@ class CheckedExecute(Execute):
         apply_verdict(cell, verdict)
 
     # --- helpers ----------------------------------------------------------------------------------
-    def _refuse_unsafe(self, nb, assignment):
+    def _refuse_unsafe(self, nb, assignment, km=None):
         """Fail closed: no fallback to in-kernel verdicts, no unsandboxed kernel next to the answer key."""
         from course.grading.sandbox import SandboxKernelManager
-        if self._checks is not None and not self.allow_unsandboxed and \
-                not issubclass(self.kernel_manager_class, SandboxKernelManager):
+        sandboxed = isinstance(km, SandboxKernelManager) if km is not None else \
+            (self.sandbox is not None and issubclass(self.sandbox, SandboxKernelManager))
+        if self._checks is not None and not self.allow_unsandboxed and not sandboxed:
             raise RuntimeError("CheckedExecute: this kernel would not be sandboxed (it could read the answer key); "
                                "grade with `course grade`, or set CheckedExecute.allow_unsandboxed = True")
-        if self.require_checks:
+        if self.require_checks and self._checks is not None:  # (tests/test_checks_cover_every_assignment.py)
             graded = [c.metadata["nbgrader"].get("grade_id") for c in nb.cells
                       if c.cell_type == "code" and is_grade(c) and not is_solution(c)]
             missing = [g for g in graded if self._checks is None or g not in self._checks.tests]

@@ -201,7 +201,7 @@ def grade_one(job, gradebook=None):
                 "Execute": {"timeout": int(job["timeout"])},
                 "ExecutePreprocessor": {"timeout": int(job["timeout"])},
                 "Autograde": {"autograde_preprocessors": pipeline},
-                "CheckedExecute": {"checks_dir": job.get("checks_dir", ""), "kernel_manager_class": SandboxKernelManager,
+                "CheckedExecute": {"checks_dir": job.get("checks_dir", ""), "sandbox": SandboxKernelManager,
                                    "allow_unsandboxed": not box.isolate},
                 # nbconvert validates the whole notebook after every preprocessor (a dozen times per
                 # submission); its own option validates it once, after the last one
