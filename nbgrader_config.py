@@ -54,9 +54,9 @@ c.LimitOutput.max_traceback = 60
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from course.feedback import HideHiddenTests, SanitizeFeedback  # noqa: E402
+from course.feedback import HideHiddenTests  # noqa: E402
 
 # Everything a student's notebook shows is sanitised (nbconvert's SanitizeHTML, extended): no
 # script, no event handler, no external URL reaches the feedback page.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
-c.HideHiddenTests.sanitize = False  # SanitizeFeedback does it, once
+# (HideHiddenTests runs SanitizeFeedback itself: HideHiddenTests.sanitize, on by default.)
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
