@@ -97,12 +97,15 @@ def preload_modules(assignment, root=COURSE_ROOT):
     # utils comes from the submission's own bundle in the kernel's working directory, so it is not
     # preloaded either (a preloaded utils would be the course's whole student library); what the
     # bundle's modules import from elsewhere (seaborn, sklearn, ...) is.
+    import utils  # where a utils module's source is: the bundle, the course, or the installed library
+    places = [Path(root) / "release" / assignment, Path(root), Path(utils.__file__).resolve().parent.parent]
     seen = set()
     for name in list(found):
         while name.split(".")[0] == "utils" and name not in seen:
             seen.add(name)
-            path = Path(root) / Path(*name.split(".")).with_suffix(".py")
-            if path.is_file():
+            rel = Path(*name.split(".")).with_suffix(".py")
+            path = next((base / rel for base in places if (base / rel).is_file()), None)
+            if path is not None:
                 found += imported_modules(path.read_text(encoding="utf-8"))
             name = name.rpartition(".")[0] or name
     return [m for m in dict.fromkeys(found) if m.split(".")[0] not in ("course", "utils")]
