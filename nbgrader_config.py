@@ -27,7 +27,7 @@ c.ClearOutput.enabled = True
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
-c.Execute.allow_errors = True
+# (nbgrader's Execute always continues after an error: allow_errors is not an option there)
 
 # Autograding: nbgrader's pipeline with CheckedExecute in the place of Execute. Graded test cells
 # that have a grader-side test in course/checks/<assignment>.py are judged there, in the grader's

@@ -100,7 +100,9 @@ class CheckedExecute(Execute):
         stats = self.stats if self.stats is not None else {}
         stats.update(cell_seconds=0.0, check_seconds=0.0, stopped="")
         self._deadline = time.monotonic() + (self.limits.notebook_timeout or 1e9)
-        cwd = str(self.workdir) if self.workdir else (resources or {}).get("metadata", {}).get("path")
+        # the sandbox's working directory (set by course grade's worker), else nbgrader's own choice
+        cwd = str(self.workdir) if self.workdir and self.sandbox is not None else \
+            (resources or {}).get("metadata", {}).get("path")
         try:
             t0 = time.monotonic()
             with self.setup_kernel(**({"cwd": cwd} if cwd else {})):

@@ -231,7 +231,9 @@ def grade_one(job, gradebook=None):
         answer["infra"] = True  # the grader's failure, not the submission's: recorded as failed, not as 0
         answer["traceback"] = traceback.format_exc()[-3000:]
     finally:
+        # this submission's wiring must not outlive it (a later nbgrader run in this process)
         CheckedExecute.after_kernel = None
+        CheckedExecute.limits, CheckedExecute.workdir, CheckedExecute.stats = Limits(), None, None
         _stop_kernel(_unused_prestarted())
         _stop_kernel(km)
         shutil.rmtree(scratch, ignore_errors=True)
