@@ -141,7 +141,12 @@ print(json.dumps({{"ls": {{p: ls(p) for p in paths}}, "read": {{p: read(p) for p
         assert ls[str(COURSE_ROOT / folder)] == "FileNotFoundError", folder
     assert ls["/root"] in ([], [".pyenv"], "FileNotFoundError"), ls["/root"]
     assert ls[str(Path(base).parent)] == [Path(base).name]  # the interpreter, not its siblings
-    assert ls["/tmp"] == [] and len(ls["/dev/shm"]) == 1 and ls["/dev/shm"][0].startswith("course-kernel-")
+    # /tmp is private and empty, but for the way to the environment and data when they live under /tmp
+    # (a CI clone often does): only those paths' first folders, nothing else
+    under_tmp = {Path(p).resolve().relative_to("/tmp").parts[0] for p in (prefix, base, mnist)
+                 if p and Path(p).resolve().is_relative_to("/tmp")}
+    assert set(ls["/tmp"]) <= under_tmp, ls["/tmp"]
+    assert len(ls["/dev/shm"]) == 1 and ls["/dev/shm"][0].startswith("course-kernel-")
     assert set(ls["/dev"]) <= {"null", "zero", "full", "random", "urandom", "tty", "shm", "fd", "stdin", "stdout",
                                "stderr"}, ls["/dev"]
     for folder in ("/home", "/run", "/var", "/sys"):
