@@ -164,7 +164,10 @@ class Student:
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise StudentError(f"{what} gave an answer the grader cannot read.")
         if not answer["ok"]:
-            raise StudentError(f"{what} raised {str(answer.get('error'))[:2000]}")
+            error = str(answer.get("error"))[:2000]
+            if error.rstrip(": ") == "NotImplementedError":
+                raise StudentError(f"{what} is not written yet (it raises NotImplementedError).")
+            raise StudentError(f"{what} raised {error}")
         if not objects and _holds_ref(answer.get("value")):
             # an object's own methods (__add__, __float__, __eq__) run in the kernel and could say
             # anything: where a value is expected, an object is a wrong answer
