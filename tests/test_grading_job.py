@@ -90,3 +90,18 @@ def test_a_linked_notebook_is_never_followed(course, tmp_path):
     [result] = grade_assignment("tiny", course, students=["eve"], timeout=10, feedback=False)
     assert result.score == 0 and "link" in result.error
     assert not (course / "autograded" / "eve" / "tiny" / "notes.txt").exists()
+
+
+def test_course_status_shows_the_job(course, capsys):
+    from course.cli import main
+
+    grade_assignment("tiny", course, timeout=10, feedback=False)
+    store = JobStore(f"sqlite:///{course / 'gradebook.db'}")
+    try:
+        store.mark("tiny", ["cat"], "failed", "the Dask task failed: lost worker")
+    finally:
+        store.close()
+    assert main(["status", "tiny", "--db", f"sqlite:///{course / 'gradebook.db'}"]) == 0
+    out = capsys.readouterr().out
+    assert "1 failed" in out and "graded" in out
+    assert "cat" in out and "lost worker" in out and "ann " not in out  # only what is not graded
