@@ -140,9 +140,6 @@ class Student:
             raise AttributeError(name)
         return Function(self, name)
 
-    def has(self, name):
-        """Whether the notebook defines ``name``."""
-        return bool(self._request({"op": "has", "name": name}, name))
 
     def _wrap(self, value):
         if isinstance(value, wire.Ref) and not isinstance(value, Remote):

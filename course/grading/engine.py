@@ -117,12 +117,6 @@ def checks_folder(api, root):
     return str((Path(root) / folder).resolve()) if folder else ""
 
 
-def _sqlite_path(db_url):
-    if db_url and db_url.startswith("sqlite:///"):
-        return str(Path(db_url[len("sqlite:///"):]).resolve())
-    return None
-
-
 def store_answer(gb, assignment, answer):
     """Write one worker's answer into the real gradebook (the single writer).
 
@@ -414,8 +408,6 @@ def _store_or_rollback(gb, assignment, answer):
 def _dispatch(assignment, root, students, files, api, db_url, course_id, timeout, feedback, workers, executor,
               scheduler, limits, isolate, template):
     """Hand the jobs to an executor; yields the workers' answers as they come."""
-    hide = [p for p in {_sqlite_path(db_url)} if p]
-    hide += [p + suffix for p in list(hide) for suffix in ("-journal", "-wal", "-shm") if os.path.exists(p + suffix)]
     preload = preload_modules(assignment, root)
     # the kernel's working directory gets the student's bundle (release/ASG: data files and its utils/ subset)
     source_files = (_files(root / "release" / assignment, skip_notebooks=True)
@@ -423,7 +415,7 @@ def _dispatch(assignment, root, students, files, api, db_url, course_id, timeout
     checks_dir = checks_folder(api, root)
     jobs = [{"assignment": assignment, "student": student, "course_id": course_id, "files": files[student],
              "source_files": source_files, "timeout": timeout, "limits": vars(limits).copy(), "feedback": feedback,
-             "isolate": isolate, "hide": hide, "preload": preload, "checks_dir": checks_dir}
+             "isolate": isolate, "preload": preload, "checks_dir": checks_dir}
             for student in students]
     if executor == "dask":
         yield from _run_dask(jobs, template, preload, scheduler)

@@ -13,7 +13,6 @@ Requests (decoded with ``wire.decode``) are dicts:
        arguments back as the call left them (in-place updates)
     ``{"op": "get", "obj": Ref, "attr": NAME}``   an attribute of a kept object
     ``{"op": "operator", "name": "add", "args": [...]}``   ``operator.<name>(*args)``
-    ``{"op": "has", "name": NAME}``   whether the notebook defines NAME
 Answers: ``{"ok": True, "value": ..., "changed": [...]}`` or ``{"ok": False, "error": "..."}``.
 Values that are not plain data are kept here and cross as ``Ref`` handles.
 """
@@ -56,8 +55,6 @@ def _snapshot(values):
 
 def _answer(req, namespace):
     op = req["op"]
-    if op == "has":
-        return {"ok": True, "value": req["name"] in namespace}
     if op == "get":
         return {"ok": True, "value": getattr(_kept[req["obj"].key], req["attr"])}
     args, kwargs = _resolve(req.get("args", [])), _resolve(req.get("kwargs", {}))

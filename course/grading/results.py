@@ -30,7 +30,7 @@ class SubmissionResult:
     error: str = ""  # a problem with the whole submission (broken notebook, crash of its kernel)
     seconds: float = 0.0
     cell_seconds: float = 0.0  # of which the kernel spent executing the notebook's cells
-    problems: list = field(default_factory=list)  # failed integrity checks: (grade_id, [what changed])
+    problems: list = field(default_factory=list)  # notes on the submission: (where, [what]), e.g. links not copied
     cell_errors: list = field(default_factory=list)  # (cell, message) of the student's own cells that failed
     timings: dict = field(default_factory=dict)  # where the grader's time went (seconds), for benchmarks
     status: str = "graded"  # the job state (course.grading.jobs): graded, or failed (not graded: see error)

@@ -127,14 +127,11 @@ class Sandbox:
     ``course_utils``: when the working directory holds no ``utils/`` (no student bundle, written
     there before the kernel starts), bind the course's ``utils/`` read-only at its own path so
     that ``import utils`` still works; with a bundle, the kernel's ``utils`` is the bundle's only.
-    ``hide`` is accepted for compatibility and unused: the kernel's view is an allow-list, so
-    nothing needs hiding (the gradebook, the course, other submissions are simply not in it).
     """
 
     workdir: Path
     limits: Limits = field(default_factory=Limits)
     isolate: bool = True
-    hide: list = field(default_factory=list)   # unused (see above)
     uid: int = None
     course_utils: bool = True
 

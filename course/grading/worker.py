@@ -142,7 +142,7 @@ def grade_one(job, gradebook=None):
         job: dict with ``assignment``, ``student``, ``course_id``, ``files`` (the submission folder:
             relative path -> bytes), ``source_files`` (the assignment's non-notebook source files),
             ``timeout`` (s per cell), ``limits`` (a :class:`Limits` as dict), ``feedback`` (bool),
-            ``isolate`` (bool), ``hide`` (paths the kernel must not see), ``preload`` (modules),
+            ``isolate`` (bool), ``preload`` (modules), ``checks_dir`` (the grader-side checks),
             ``gradebook`` (bytes of a SQLite gradebook holding the assignment and its source cells,
             or pass it as ``gradebook``).
     Returns:
@@ -248,7 +248,7 @@ _next = {}  # this process's kernel started for the next submission: {"key", "wo
 
 def _sandbox_key(job):
     import json
-    return json.dumps([job.get("limits", {}), bool(job.get("isolate", True)), list(job.get("hide", [])),
+    return json.dumps([job.get("limits", {}), bool(job.get("isolate", True)),
                        list(job.get("preload", ()))], sort_keys=True, default=str)
 
 
@@ -261,7 +261,7 @@ def _new_kernel(job):
     _write_tree(work, job.get("source_files", {}))
     limits = Limits(**job.get("limits", {}))
     isolate = bool(job.get("isolate", True)) and not isolation_available()
-    box = Sandbox(work, limits, isolate=isolate, hide=list(job.get("hide", [])))
+    box = Sandbox(work, limits, isolate=isolate)
     box.preload = tuple(job.get("preload", ()))
     use_sandbox(box)
     return work, box, _prestart_kernel(work, box.preload)

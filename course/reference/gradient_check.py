@@ -15,43 +15,12 @@ Below about 1e-7 the backward pass is almost surely right; above 1e-3 it almost 
 :func:`network_gradient_check` is the same for a dense network of :mod:`course.reference.dense`
 (the signature of the ``03_backprop`` notebook's graded ``gradient_check``).
 """
-import re
 
 import numpy as np
 
 
-def _param_order(key):
-    """Sort key: W1, b1, W2, b2, ... (layer number first, weights before biases), others after."""
-    match = re.fullmatch(r"([A-Za-z_]*?)(\d+)", key)
-    if match:
-        name, num = match.groups()
-        return (0, int(num), 0 if name.startswith("W") else 1, name)
-    return (1, 0, 0, key)
-
-
-def parameter_keys(parameters):
-    """The keys of ``parameters`` in the canonical order ``W1, b1, W2, b2, ...``."""
-    return sorted(parameters, key=_param_order)
-
-
-def dictionary_to_vector(parameters):
-    """Stack every parameter array into one column vector.
-
-    Args:
-        parameters: dict name -> array (e.g. ``W1`` of shape (n1, n0), ``b1`` of shape (n1, 1), ...).
-    Returns:
-        ``(theta, keys)``: ``theta`` of shape ``(n, 1)`` with n the total number of entries (arrays
-        flattened in C order, in the order of :func:`parameter_keys`), and ``keys`` a list of n
-        names, the parameter each entry comes from.
-    """
-    order = parameter_keys(parameters)
-    pieces, keys = [], []
-    for key in order:
-        flat = np.reshape(parameters[key], (-1, 1))
-        pieces.append(flat)
-        keys += [key] * flat.shape[0]
-    theta = np.concatenate(pieces, axis=0).astype(float) if pieces else np.zeros((0, 1))
-    return theta, keys
+# The flattening helpers students get in 03 (utils.backprop_helpers) are the same: one copy.
+from utils.backprop_helpers import _param_order, dictionary_to_vector, parameter_keys  # noqa: E402,F401
 
 
 def vector_to_dictionary(theta, template):
