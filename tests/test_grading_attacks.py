@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from attacks import ASG, EVIL, GRADED, PWN, build_all  # noqa: E402
 
 from course.grading import grade_assignment  # noqa: E402
-from course.grading.sandbox import MB, Limits, isolation_available  # noqa: E402
+from course.grading.sandbox import MB, Limits, data_paths, isolation_available, python_paths  # noqa: E402
 from course.submissions import write_submission  # noqa: E402
 
 pytestmark = [pytest.mark.slow,
@@ -210,8 +210,11 @@ def test_the_kernel_saw_only_its_allow_list(graded):
     listing = re.search(r"listing (\{.*\})", text)
     assert listing, text[:2000]
     seen = eval(listing.group(1))  # noqa: S307 - a dict of lists of names printed by the attack
-    assert set(seen["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root", "sbin", "tmp",
-                              "usr", "work", "home"}, seen["/"]
+    # the system's folders, and the first folder of each path the view binds (the venv, the Python it
+    # was made from, the data): /work here, /check on CI, /root for pyenv
+    bound = {Path(p).parts[1] for p in python_paths() + data_paths()}
+    assert set(seen["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp",
+                              "usr"} | bound, (seen["/"], bound)
     assert set(seen["/etc"]) <= {"fonts", "group", "ld.so.cache", "localtime", "passwd"}, seen["/etc"]
     assert len(seen["/dev/shm"]) <= 1 and all(n.startswith("course-kernel-") for n in seen["/dev/shm"]), seen["/dev/shm"]
     # /root exists only when the base Python lives there (pyenv); a system Python (/usr) leaves none
