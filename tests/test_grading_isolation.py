@@ -14,12 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course.grading.checked_execute import CheckedExecute
-from course.grading.sandbox import MB, Limits, Sandbox, SandboxKernelManager, isolation_available, use_sandbox
+from course.grading.provisioner import SandboxKernelManager, SandboxProvisioner
+from course.grading.sandbox import MB, Limits, Sandbox, isolation_available
 from course.paths import COURSE_ROOT
 
 needs_isolation = pytest.mark.skipif(bool(isolation_available()), reason=f"no kernel isolation: {isolation_available()}")
@@ -36,26 +38,20 @@ def run_cells(sources, limits=None, isolate=True, timeout=20, status=None):
 
     ``status``: a dict that receives the kernel's exit status (``returncode``) if it died.
     """
-    from course.grading import kernel_process
-    started = []
-    original = kernel_process.KernelProcess.__init__
-
-    def record(self, *args, **kwargs):
-        started.append(self)
-        original(self, *args, **kwargs)
-    kernel_process.KernelProcess.__init__ = record
     work = _workdir()
-    use_sandbox(Sandbox(work, limits or Limits(), isolate=isolate and not isolation_available()))
+    box = Sandbox(work, limits or Limits(), isolate=isolate and not isolation_available())
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    client = NotebookClient(nb, timeout=timeout, kernel_manager_class=SandboxKernelManager, allow_errors=True,
-                            shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}})
+    km = SandboxKernelManager(kernel_name="python3")
+    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(work)}})
     try:
-        client.execute()
+        client.execute(sandbox=box)
     except DeadKernelError:
-        if status is not None and started:
-            status["returncode"] = started[-1].returncode
+        if status is not None:
+            assert isinstance(km.provisioner, SandboxProvisioner)  # jupyter_client found it by name
+            status["returncode"] = km.provisioner.returncode
     finally:
-        kernel_process.KernelProcess.__init__ = original
+        run_sync(km.shutdown_kernel)(now=True)
         subprocess.run(["rm", "-rf", str(work)])
     return nb.cells
 
@@ -287,9 +283,9 @@ def checked_run(nb, limits):
     from nbgrader.utils import determine_grade
 
     work = _workdir()
-    use_sandbox(Sandbox(work, limits, isolate=not isolation_available()))
-    ex = CheckedExecute(timeout=int(limits.cell_timeout), kernel_manager_class=SandboxKernelManager)
-    CheckedExecute.limits, CheckedExecute.workdir, CheckedExecute.stats = limits, work, {}
+    box = Sandbox(work, limits, isolate=not isolation_available())
+    ex = CheckedExecute(timeout=int(limits.cell_timeout), sandbox=SandboxKernelManager)
+    CheckedExecute.limits, CheckedExecute.box, CheckedExecute.stats = limits, box, {}
     try:
         nb, _ = ex.preprocess(nb, {"metadata": {"path": str(work)}})
     finally:

@@ -1,7 +1,7 @@
 """The grader's shortcuts through nbgrader and jupyter_client give the same answers as the originals.
 
 course/grading/nbgrader_speedups.py caches what cannot change while a class is graded (schema
-validators, the alembic head, a scratch gradebook's engine); course/grading/sandbox.py's
+validators, the alembic head, a scratch gradebook's engine); course/grading/provisioner.py's
 ReadyKernelClient waits for a kernel without jupyter_client's fixed 0.2 s pause. Their speed is
 measured by benchmarks/grading.py; these tests check that nothing else changed.
 """
@@ -16,7 +16,8 @@ from jupyter_core.utils import run_sync
 from nbformat.v4 import new_code_cell
 
 from course.grading import nbgrader_speedups
-from course.grading.sandbox import Limits, ReadyKernelClient, Sandbox, SandboxKernelManager, isolation_available, use_sandbox
+from course.grading.provisioner import ReadyKernelClient, SandboxKernelManager, SandboxProvisioner
+from course.grading.sandbox import Limits, Sandbox, isolation_available
 
 
 def nbgrader_cell(**meta):
@@ -105,15 +106,15 @@ def test_other_gradebooks_are_untouched():
 def _kernel():
     work = Path(tempfile.mkdtemp(prefix="course-kernel-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None))
     os.chmod(work, 0o700)
-    use_sandbox(Sandbox(work, Limits(), isolate=not isolation_available()))
     km = SandboxKernelManager(kernel_name="python3")
-    run_sync(km.start_kernel)(cwd=str(work))
+    run_sync(km.start_kernel)(cwd=str(work), sandbox=Sandbox(work, Limits(), isolate=not isolation_available()))
+    assert isinstance(km.provisioner, SandboxProvisioner)  # named by the kernel spec, found by entry point
     return km
 
 
 def test_ready_client_leaves_no_start_up_message_behind():
     km = _kernel()
-    assert km.ready.done() and km.ready.exception() is None  # started, without jupyter_client's pause
+    assert km.ready.done() and km.ready.exception() is None
     kc = km.client()
     try:
         assert isinstance(kc, ReadyKernelClient)
@@ -142,14 +143,14 @@ def test_ready_client_reports_a_dead_kernel():
         kc.stop_channels()
 
 
-def test_kernel_process_reports_the_kernels_own_exit_status():
+def test_the_provisioner_reports_the_kernels_own_exit_status():
     km = _kernel()
     kc = km.client()
     try:
         kc.start_channels()
         run_sync(kc.wait_for_ready)(timeout=60)
         kc.execute("import os; os._exit(3)")
-        assert km.provisioner.process.wait(timeout=None) == 3
+        assert run_sync(km.provisioner.wait)() == 3 == km.provisioner.returncode
         assert not run_sync(km.is_alive)()
     finally:
         kc.stop_channels()
@@ -158,11 +159,11 @@ def test_kernel_process_reports_the_kernels_own_exit_status():
 
 def test_a_killed_kernel_is_gone_with_its_namespace():
     km = _kernel()
-    process = km.provisioner.process
-    pid = process.pid
-    assert pid > 0 and process.poll() is None
+    provisioner = km.provisioner
+    pid = provisioner.pid
+    assert pid > 0 and run_sync(provisioner.poll)() is None
     run_sync(km.shutdown_kernel)(now=True)
-    assert process.poll() == 128 + 9
+    assert run_sync(provisioner.poll)() == 128 + 9
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -56,13 +56,13 @@ class CheckedExecute(Execute):
                           "have a grader-side test: a missing one is an error, never a fallback to the kernel's "
                           "own verdict.").tag(config=True)
     sandbox = Type(None, allow_none=True, help="Kernel manager class that starts sandboxed kernels "
-                   "(course grade: course.grading.sandbox.SandboxKernelManager).").tag(config=True)
+                   "(course grade: course.grading.provisioner.SandboxKernelManager).").tag(config=True)
     allow_unsandboxed = Bool(False, help="Grade with grader-side checks in a kernel that is not the sandbox's "
                              "(it can then read the course, the answer key included).").tag(config=True)
 
     # Set per submission by the worker before autograding (see worker.py).
     limits = Limits()
-    workdir = None
+    box = None          # the Sandbox the kernel starts in (its working directory, limits, preloads)
     stats = None        # dict the worker reads back: seconds spent, why the notebook stopped
     prestarted = None   # a SandboxKernelManager whose kernel is already starting (used once)
     after_kernel = None  # called once after the kernel is shut down (boots the next one early)
@@ -101,11 +101,11 @@ class CheckedExecute(Execute):
         stats.update(cell_seconds=0.0, check_seconds=0.0, stopped="")
         self._deadline = time.monotonic() + (self.limits.notebook_timeout or 1e9)
         # the sandbox's working directory (set by course grade's worker), else nbgrader's own choice
-        cwd = str(self.workdir) if self.workdir and self.sandbox is not None else \
-            (resources or {}).get("metadata", {}).get("path")
+        where = {"cwd": str(self.box.workdir), "sandbox": self.box} if self.box and self.sandbox is not None else \
+            {"cwd": (resources or {}).get("metadata", {}).get("path")}
         try:
             t0 = time.monotonic()
-            with self.setup_kernel(**({"cwd": cwd} if cwd else {})):
+            with self.setup_kernel(**{k: v for k, v in where.items() if v}):
                 reply = getattr(self.kc, "ready_reply", None) or self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = reply["content"]["language_info"]
                 stats["kernel_seconds"] = time.monotonic() - t0
@@ -181,7 +181,7 @@ class CheckedExecute(Execute):
     # --- helpers ----------------------------------------------------------------------------------
     def _refuse_unsafe(self, nb, assignment, km=None):
         """Fail closed: no fallback to in-kernel verdicts, no unsandboxed kernel next to the answer key."""
-        from course.grading.sandbox import SandboxKernelManager
+        from course.grading.provisioner import SandboxKernelManager
         sandboxed = isinstance(km, SandboxKernelManager) if km is not None else \
             (self.sandbox is not None and issubclass(self.sandbox, SandboxKernelManager))
         if self._checks is not None and not self.allow_unsandboxed and not sandboxed:
@@ -212,11 +212,7 @@ class CheckedExecute(Execute):
                 apply_verdict(cell, verdict)
 
     def _death_reason(self):
-        code = None
-        try:
-            code = self.km.provisioner.process.poll() if self.km and self.km.provisioner else None
-        except Exception:  # noqa: BLE001
-            pass
+        code = getattr(self.km.provisioner, "returncode", None) if self.km else None
         if code is not None and code > 128:
             sig = code - 128
             name = SIGNALS.get(sig, f"signal {sig}")

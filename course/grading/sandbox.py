@@ -1,13 +1,11 @@
 """Sandboxed kernels for grading: limits, an unprivileged uid, private namespaces, a warm zygote.
 
-``Sandbox`` describes one submission's kernel (its working directory, its limits, what it may see);
-``SandboxKernelManager`` is the jupyter_client kernel manager nbclient uses for it: it asks this
-process's zygote (``zygote.py``) to fork the kernel, and manages it through a ``KernelProcess``
-(``kernel_process.py``).
+``Sandbox`` describes one submission's kernel (its working directory, its limits, what it may
+see); ``zygote()`` is this process's warm interpreter that forks kernels into one (``zygote.py``).
+jupyter_client starts and manages them through the sandbox provisioner (``provisioner.py``).
 See docs/grading.md for what each layer guarantees.
 """
 import atexit
-import functools
 import itertools
 import os
 import shutil
@@ -19,11 +17,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import AsyncKernelManager, KernelManager
-from traitlets import Type, default
-
-from course.grading.kernel_process import KernelProcess
 from course.paths import COURSE_ROOT
 
 HERE = Path(__file__).resolve().parent
@@ -122,7 +115,7 @@ def python_paths():
 
 @dataclass
 class Sandbox:
-    """What the next kernel started by SandboxKernelManager gets.
+    """What one kernel gets (``SandboxKernelManager.start_kernel(sandbox=box)``).
 
     ``course_utils``: when the working directory holds no ``utils/`` (no student bundle, written
     there before the kernel starts), bind the course's ``utils/`` read-only at its own path so
@@ -134,6 +127,7 @@ class Sandbox:
     isolate: bool = True
     uid: int = None
     course_utils: bool = True
+    preload: tuple = ()   # modules the zygote imports before it forks (warm kernels)
 
     def view(self):
         """The kernel's file system: paths bound read-only, read-write, devices, private tmpfs."""
@@ -161,14 +155,6 @@ class Sandbox:
             req["uid"] = self.uid if self.uid is not None else kernel_uid()
             req["chown"] = [work, os.path.join(work, ".k"), os.path.join(work, ".k", "kernel.json")]
         return req
-
-
-_current = threading.local()
-
-
-def use_sandbox(box):
-    """Kernels started (by SandboxKernelManager) in this thread from now on use ``box``."""
-    _current.box = box
 
 
 class _Zygote:
@@ -228,125 +214,3 @@ def stop_zygote():
 
 
 atexit.register(stop_zygote)
-
-
-class ReadyKernelClient(AsyncKernelClient):
-    """jupyter_client's client, with a ``wait_for_ready`` that does not idle.
-
-    The stock one drains IOPub until nothing arrives for 0.2 s, so every kernel start costs at
-    least 0.2 s of waiting. The kernel's last IOPub message for a request is its ``idle``
-    status; this one stops there. It is still the same handshake: a ``kernel_info_reply`` on the
-    shell channel and proof that IOPub is connected (otherwise the request is sent again).
-    It also reconnects faster to a kernel that is still starting (see ``_context_default``), and
-    keeps the ``kernel_info_reply`` it got as ``ready_reply``.
-    """
-
-    ready_reply = None
-
-    @default("context")
-    def _context_default(self):
-        # A kernel asked to start a moment ago has not bound its sockets yet; ZeroMQ retries a
-        # refused connection after RECONNECT_IVL (100 ms by default): retry every 5 ms instead.
-        import zmq.asyncio
-        self._created_context = True
-        ctx = zmq.asyncio.Context()
-        ctx.setsockopt(zmq.RECONNECT_IVL, 5)
-        # no single message from the kernel larger than this reaches the grader's memory (ZeroMQ
-        # drops the connection instead: the kernel then counts as dead, its checks fail)
-        ctx.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        return ctx
-
-    async def _async_wait_for_ready(self, timeout=None):
-        import time
-        from queue import Empty
-        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-        while True:
-            msg_id = self.kernel_info()
-            reply = None
-            try:
-                msg = await self.shell_channel.get_msg(timeout=1)
-                if msg["msg_type"] == "kernel_info_reply":
-                    reply = msg
-            except Empty:
-                pass
-            while reply is not None:  # IOPub connected: this request's idle status arrives
-                try:
-                    msg = await self.iopub_channel.get_msg(timeout=0.2)
-                except Empty:
-                    break  # subscribed too late for this request: ask again
-                if (msg["msg_type"] == "status" and msg["parent_header"].get("msg_id") == msg_id
-                        and msg["content"].get("execution_state") == "idle"):
-                    self._handle_kernel_info_reply(reply)
-                    self.ready_reply = reply  # the kernel_info_reply: no need to ask again
-                    return
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
-
-    wait_for_ready = _async_wait_for_ready
-
-
-def _pending_without_pause(method):
-    """jupyter_client's ``in_pending_state`` decorator, minus the ``asyncio.sleep(0.01)`` it adds
-    after every start and shutdown ("to ensure tests can capture the state before done"): 20 ms
-    of idling per graded submission."""
-    from jupyter_client.manager import _get_future
-
-    @functools.wraps(method)
-    async def wrapper(self, *args, **kwargs):
-        if self._attempted_start or not self._ready:
-            self._ready = _get_future()
-        try:
-            out = await method(self, *args, **kwargs)
-            if self.owns_kernel:
-                self._ready.set_result(None)
-            return out
-        except Exception as e:
-            self._ready.set_exception(e)
-            self.log.exception(self._ready.exception())
-            raise e
-    return wrapper
-
-
-class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels are forked by the zygote into the current Sandbox.
-
-    The kernel speaks ZeroMQ over unix sockets in its working directory (it has no network).
-    """
-
-    _async_start_kernel = _pending_without_pause(KernelManager._async_start_kernel.__wrapped__)
-    _async_shutdown_kernel = _pending_without_pause(KernelManager._async_shutdown_kernel.__wrapped__)
-    start_kernel = _async_start_kernel
-    shutdown_kernel = _async_shutdown_kernel
-    client_factory = Type(klass="course.grading.sandbox.ReadyKernelClient")
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        box = getattr(_current, "box", None)
-        if box is None:
-            raise RuntimeError("SandboxKernelManager needs use_sandbox(...) first")
-        self._box = box
-        kdir = Path(box.workdir) / ".k"
-        kdir.mkdir(parents=True, exist_ok=True)
-        self.transport = "ipc"
-        self.ip = str(kdir / "kernel")
-        self.connection_file = str(kdir / "kernel.json")
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        """ipykernel's arguments: the zygote runs the kernel in its own (already warm) interpreter."""
-        return ["-f", self.connection_file, *(extra_arguments or [])]
-
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        # LocalProvisioner would start ``kernel_cmd`` with Popen; the zygote forks the kernel
-        # instead, and a KernelProcess stands in for the Popen (no process of our own is started).
-        provisioner = self.provisioner
-        zyg = zygote(getattr(self._box, "preload", ()))
-        provisioner.process = KernelProcess(zyg.socket, self._box.request(), kernel_cmd)
-        provisioner.pid, provisioner.pgid = None, None  # signals go through KernelProcess
-        provisioner.cwd = kw.get("cwd")
-        self._reconcile_connection_info(provisioner.connection_info)
-
-    async def _async_wait(self, pollinterval: float = 0.1) -> None:
-        # a killed kernel is dead for us at once (KernelProcess): poll every 2 ms, not every 100 ms
-        await super()._async_wait(pollinterval=min(pollinterval, 0.002))

@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 
 from course.grading import nbgrader_speedups
-from course.grading.sandbox import Limits, Sandbox, isolation_available, use_sandbox
+from course.grading.sandbox import Limits, Sandbox, isolation_available
 
 nbgrader_speedups.install()  # in every process that grades: pool and Dask workers, and the parent
 
@@ -151,7 +151,7 @@ def grade_one(job, gradebook=None):
         spent executing cells), ``problems`` (integrity checks that failed), ``stopped``.
     """
     from course.grading.checked_execute import CheckedExecute
-    from course.grading.sandbox import SandboxKernelManager
+    from course.grading.provisioner import SandboxKernelManager
     from course.nbgrader_api import make_api
 
     start = time.perf_counter()
@@ -184,8 +184,7 @@ def grade_one(job, gradebook=None):
             answer["error"], answer["infra"] = why, True
         elif not answer["error"]:
             stats = {}
-            CheckedExecute.limits, CheckedExecute.workdir, CheckedExecute.stats = box.limits, work, stats
-            use_sandbox(box)  # for any further kernel (an assignment with several notebooks)
+            CheckedExecute.limits, CheckedExecute.box, CheckedExecute.stats = box.limits, box, stats
             CheckedExecute.prestarted, km = km, None
             if sum(1 for k in job["files"] if k.endswith(".ipynb") and "/" not in k) == 1:
                 # one notebook: once its kernel is shut down, no kernel of this submission remains,
@@ -233,7 +232,7 @@ def grade_one(job, gradebook=None):
     finally:
         # this submission's wiring must not outlive it (a later nbgrader run in this process)
         CheckedExecute.after_kernel = None
-        CheckedExecute.limits, CheckedExecute.workdir, CheckedExecute.stats = Limits(), None, None
+        CheckedExecute.limits, CheckedExecute.box, CheckedExecute.stats = Limits(), None, None
         _stop_kernel(_unused_prestarted())
         _stop_kernel(km)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -261,10 +260,8 @@ def _new_kernel(job):
     _write_tree(work, job.get("source_files", {}))
     limits = Limits(**job.get("limits", {}))
     isolate = bool(job.get("isolate", True)) and not isolation_available()
-    box = Sandbox(work, limits, isolate=isolate)
-    box.preload = tuple(job.get("preload", ()))
-    use_sandbox(box)
-    return work, box, _prestart_kernel(work, box.preload)
+    box = Sandbox(work, limits, isolate=isolate, preload=tuple(job.get("preload", ())))
+    return work, box, _prestart_kernel(box)
 
 
 def _take_kernel(job):
@@ -304,16 +301,15 @@ def _alive(km):
         return False
 
 
-def _prestart_kernel(work, preimports=()):
-    """Start the submission's kernel now: it boots while nbgrader sanitizes the notebook.
-
-    """
+def _prestart_kernel(box):
+    """Start the submission's kernel now, in ``box``: it boots while nbgrader sanitizes the notebook."""
     from jupyter_core.utils import run_sync
 
-    from course.grading.sandbox import SandboxKernelManager
+    from course.grading.provisioner import SandboxKernelManager
     try:
         km = SandboxKernelManager(kernel_name="python3")
-        run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(work))
+        run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(box.workdir),
+                                  sandbox=box)
         return km
     except Exception:  # noqa: BLE001 - CheckedExecute starts one itself then
         return None

@@ -5,9 +5,8 @@ It only uses the standard library plus the modules it preloads, so the children 
 NumPy, Matplotlib, IPython and ipykernel already in memory (copy-on-write), which removes most
 of a kernel's start-up cost.
 
-Per request (one connection on the unix SOCKET, made by the grader's ``KernelProcess``, see
-``kernel_process.py``), the zygote forks a
-*keeper* process that
+Per request (one connection on the unix SOCKET, made by the grader's ``SandboxProvisioner``,
+see ``provisioner.py``), the zygote forks a *keeper* process that
   1. makes a new session, and if isolation is on, new mount, network, PID, IPC and UTS
      namespaces, and builds the kernel's file system from nothing (``build_root``): an empty
      tmpfs root where only an allow-list is bound (read-only): the system directories, a minimal
