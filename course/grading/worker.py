@@ -4,6 +4,7 @@ produces comes back in the answer; it never touches the real gradebook or the co
 """
 import os
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -344,6 +345,7 @@ atexit.register(remove_scratch_gradebooks)
 def warm_up(preload=()):
     """Import what grading needs and start this process's kernel zygote (pool initializer)."""
     from multiprocessing import util
+    _die_with_parent()
     util.Finalize(None, release_prepared_kernel, exitpriority=100)  # pool workers skip atexit
     util.Finalize(None, remove_scratch_gradebooks, exitpriority=99)
     import nbgrader.apps  # noqa: F401
@@ -352,3 +354,15 @@ def warm_up(preload=()):
     import course.grading.checked_execute  # noqa: F401
     from course.grading.sandbox import zygote
     zygote(preload)
+
+
+def _die_with_parent():
+    """A pool worker dies with the grader, even with a grader killed by SIGKILL (no orphan keeps
+    grading); its zygote and kernels die with it in turn (zygote.py)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+        parent = os.getppid()
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the grader died before prctl
+            os._exit(1)
