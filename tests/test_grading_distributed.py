@@ -95,8 +95,8 @@ def dask_scheduler(tmp_path_factory):
     procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--dashboard-address", "127.0.0.1:0", "--no-show"], cwd=work, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
-    for _ in range(2):
-        procs.append(subprocess.Popen([str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
+    for nthreads in ("2", "1"):  # one worker grades two submissions at once, in two threads
+        procs.append(subprocess.Popen([str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", nthreads,
                                        "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0",
                                        "--local-directory", str(work)], cwd=work, env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))

@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course.grading.checked_execute import CheckedExecute
+from course.grading.checked_execute import CheckedExecute, SubmissionRun, submission_run
 from course.grading.provisioner import SandboxKernelManager, SandboxProvisioner
 from course.grading.sandbox import MB, Limits, Sandbox, isolation_available
 from course.paths import COURSE_ROOT
@@ -283,15 +283,15 @@ def checked_run(nb, limits):
     from nbgrader.utils import determine_grade
 
     work = _workdir()
-    box = Sandbox(work, limits, isolate=not isolation_available())
+    run = SubmissionRun(Sandbox(work, limits, isolate=not isolation_available()))
     ex = CheckedExecute(timeout=int(limits.cell_timeout), sandbox=SandboxKernelManager)
-    CheckedExecute.limits, CheckedExecute.box, CheckedExecute.stats = limits, box, {}
     try:
-        nb, _ = ex.preprocess(nb, {"metadata": {"path": str(work)}})
+        with submission_run(run):
+            nb, _ = ex.preprocess(nb, {"metadata": {"path": str(work)}})
     finally:
         subprocess.run(["rm", "-rf", str(work)])
     return {c.metadata["nbgrader"]["grade_id"]: determine_grade(c)[0] for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")}, nb, CheckedExecute.stats
+            if c.metadata.get("nbgrader", {}).get("grade")}, nb, run.stats
 
 
 def test_dead_kernel_zeroes_the_rest_with_a_reason():

@@ -22,9 +22,12 @@ after it, with the reason; the notebook is never retried and the grader never cr
 """
 import asyncio
 import hashlib
-import math
 import json
+import math
+import threading
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -37,10 +40,37 @@ from traitlets import Bool, Float, Integer, Type, Unicode
 from course.checks import Verdict, load_checks, run_test
 from course.grading.bridge import KernelTransport, Student
 from course.grading.inert import inert_text
-from course.grading.sandbox import Limits
+from course.grading.sandbox import Limits, Sandbox
 
 SIGNALS = {9: "SIGKILL", 24: "SIGXCPU", 25: "SIGXFSZ", 11: "SIGSEGV", 6: "SIGABRT", 15: "SIGTERM"}
 STDOUT_KEPT = 20_000  # characters of a test cell's own printout kept beside the verdict
+
+
+@dataclass
+class SubmissionRun:
+    """What the worker hands the CheckedExecute of the submission its thread grades (worker.py)."""
+
+    box: Sandbox = None         # the sandbox the kernel starts in (working directory, limits, preloads)
+    stats: dict = field(default_factory=dict)  # read back: seconds spent, why the notebook stopped
+    prestarted: object = None   # a SandboxKernelManager whose kernel is already starting (used once)
+    after_kernel: object = None  # called once after the kernel is shut down (boots the next one early)
+
+
+_this_thread = threading.local()
+
+
+@contextmanager
+def submission_run(run):
+    """CheckedExecute in this thread uses ``run`` until the block ends (any number of threads)."""
+    _this_thread.run = run
+    try:
+        yield run
+    finally:
+        _this_thread.run = None
+
+
+def current_run():
+    return getattr(_this_thread, "run", None) or SubmissionRun()
 
 
 class CheckedExecute(Execute):
@@ -60,13 +90,6 @@ class CheckedExecute(Execute):
     allow_unsandboxed = Bool(False, help="Grade with grader-side checks in a kernel that is not the sandbox's "
                              "(it can then read the course, the answer key included).").tag(config=True)
 
-    # Set per submission by the worker before autograding (see worker.py).
-    limits = Limits()
-    box = None          # the Sandbox the kernel starts in (its working directory, limits, preloads)
-    stats = None        # dict the worker reads back: seconds spent, why the notebook stopped
-    prestarted = None   # a SandboxKernelManager whose kernel is already starting (used once)
-    after_kernel = None  # called once after the kernel is shut down (boots the next one early)
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.shutdown_kernel = "immediate"
@@ -76,6 +99,8 @@ class CheckedExecute(Execute):
         from nbclient.client import NotebookClient
 
         info = (resources or {}).get("nbgrader", {})
+        run = current_run()
+        self.limits = run.box.limits if run.box else Limits()
         self._checks = None
         if self.checks_dir:
             root = Path(self.parent.coursedir.root) if getattr(self.parent, "coursedir", None) else Path.cwd()
@@ -83,25 +108,25 @@ class CheckedExecute(Execute):
             if not folder.is_dir():  # fail closed: never fall back to the kernel's own verdicts
                 raise FileNotFoundError(f"CheckedExecute.checks_dir {str(folder)!r} is not a folder")
             self._checks = load_checks(folder, info.get("assignment", ""))
-            self._refuse_unsafe(nb, info.get("assignment", ""), km or CheckedExecute.prestarted)
+            self._refuse_unsafe(nb, info.get("assignment", ""), km or run.prestarted)
         # the inputs differ per student, cell and submitted content (a resubmission draws new ones)
         content = hashlib.sha256("\0".join(c.source for c in nb.cells).encode("utf-8", "replace")).hexdigest()
         self._seed_parts = (info.get("notebook", ""), info.get("student", ""), content)
         self._verdicts, self._stopped, self._transport = {}, "", None
         self._output_bytes, self._truncated = 0, set()
 
-        prestarted, CheckedExecute.prestarted = CheckedExecute.prestarted, None
+        prestarted, run.prestarted = run.prestarted, None
         NotebookClient.__init__(self, nb, km or prestarted)
         if self.sandbox is not None:
             self.kernel_manager_class = self.sandbox
         self.owns_km = True
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
-        stats = self.stats if self.stats is not None else {}
+        stats = run.stats
         stats.update(cell_seconds=0.0, check_seconds=0.0, stopped="")
         self._deadline = time.monotonic() + (self.limits.notebook_timeout or 1e9)
         # the sandbox's working directory (set by course grade's worker), else nbgrader's own choice
-        where = {"cwd": str(self.box.workdir), "sandbox": self.box} if self.box and self.sandbox is not None else \
+        where = {"cwd": str(run.box.workdir), "sandbox": run.box} if run.box and self.sandbox is not None else \
             {"cwd": (resources or {}).get("metadata", {}).get("path")}
         try:
             t0 = time.monotonic()
@@ -118,7 +143,7 @@ class CheckedExecute(Execute):
         except RuntimeError as err:  # the kernel never started
             self._stopped = self._stopped or f"the kernel could not start: {str(err).strip()[:300]}"
         finally:
-            after, CheckedExecute.after_kernel = CheckedExecute.after_kernel, None
+            after, run.after_kernel = run.after_kernel, None
             if after is not None:
                 try:
                     after()

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -16,6 +17,10 @@ from course.grading.sandbox import Limits, Sandbox, isolation_available
 nbgrader_speedups.install()  # in every process that grades: pool and Dask workers, and the parent
 
 _ANSWER_FILES_LIMIT = 50 * 1024 * 1024  # bytes of autograded/feedback files sent back
+
+# nbgrader's converters chdir into the course for each conversion (process-wide): in a process
+# grading in several threads (a Dask worker's --nthreads), one conversion runs at a time
+_nbgrader_lock = threading.Lock()
 
 
 def _write_tree(base, files):
@@ -47,7 +52,6 @@ _gradebooks = {}  # thread id -> this thread's scratch gradebook (one path, so o
 
 def _scratch_gradebook():
     """The path of this thread's scratch gradebook, in a private folder made once."""
-    import threading
     key = threading.get_ident()
     path = _gradebooks.get(key)
     if path is None or not path.parent.is_dir():
@@ -151,7 +155,7 @@ def grade_one(job, gradebook=None):
         ``feedback`` (relative path -> bytes), ``seconds`` (wall), ``cell_seconds`` (time the kernel
         spent executing cells), ``problems`` (integrity checks that failed), ``stopped``.
     """
-    from course.grading.checked_execute import CheckedExecute
+    from course.grading.checked_execute import CheckedExecute, SubmissionRun, submission_run
     from course.grading.provisioner import SandboxKernelManager
     from course.nbgrader_api import make_api
 
@@ -163,6 +167,7 @@ def grade_one(job, gradebook=None):
     scratch = Path(tempfile.mkdtemp(prefix="course-grade-", dir=fast))
     # the kernel started after the previous submission (already booted), or one started now
     work, box, km = _take_kernel(job)
+    run = None
     try:
         os.chmod(scratch, 0o700)
         folder = scratch / "submitted" / student / asg
@@ -184,13 +189,13 @@ def grade_one(job, gradebook=None):
         if why:  # the grader cannot judge here: a failure to retry, never a 0
             answer["error"], answer["infra"] = why, True
         elif not answer["error"]:
-            stats = {}
-            CheckedExecute.limits, CheckedExecute.box, CheckedExecute.stats = box.limits, box, stats
-            CheckedExecute.prestarted, km = km, None
+            run = SubmissionRun(box, prestarted=km)
+            km = None
+            stats = run.stats
             if sum(1 for k in job["files"] if k.endswith(".ipynb") and "/" not in k) == 1:
                 # one notebook: once its kernel is shut down, no kernel of this submission remains,
                 # so the next submission's kernel can boot during nbgrader's bookkeeping
-                CheckedExecute.after_kernel = lambda: _prepare_next(job)
+                run.after_kernel = lambda: _prepare_next(job)
             from nbconvert.preprocessors import ClearMetadataPreprocessor
             from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                                 SaveAutoGrades)
@@ -208,7 +213,9 @@ def grade_one(job, gradebook=None):
                 "Exporter": {"optimistic_validation": True},
             })
             t_autograde = time.perf_counter()
-            outcome = api.autograde(asg, student, force=True, create=True)
+            with _nbgrader_lock, submission_run(run):
+                outcome = api.autograde(asg, student, force=True, create=True)
+            km, run.prestarted = run.prestarted, None  # not used if nbgrader failed before executing
             answer["timings"] = {"setup": t_autograde - start, "autograde": time.perf_counter() - t_autograde,
                                  "kernel": stats.get("kernel_seconds", 0.0), "checks": stats.get("check_seconds", 0.0)}
             # the notebook's own execution: cell time minus the grader's checks run inside the cells
@@ -221,7 +228,8 @@ def grade_one(job, gradebook=None):
                     answer["infra"] = True
             elif job.get("feedback", True):
                 t_feedback = time.perf_counter()
-                api.generate_feedback(asg, student, force=True)
+                with _nbgrader_lock:
+                    api.generate_feedback(asg, student, force=True)
                 answer["timings"]["feedback"] = time.perf_counter() - t_feedback
         answer["rows"] = read_rows(db_url, job["course_id"], asg, student)
         answer["autograded"] = _read_tree(scratch / "autograded" / student / asg)
@@ -231,11 +239,8 @@ def grade_one(job, gradebook=None):
         answer["infra"] = True  # the grader's failure, not the submission's: recorded as failed, not as 0
         answer["traceback"] = traceback.format_exc()[-3000:]
     finally:
-        # this submission's wiring must not outlive it (a later nbgrader run in this process)
-        CheckedExecute.after_kernel = None
-        CheckedExecute.limits, CheckedExecute.box, CheckedExecute.stats = Limits(), None, None
-        _stop_kernel(_unused_prestarted())
         _stop_kernel(km)
+        _stop_kernel(run.prestarted if run else None)
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
         _prepare_next(job)  # the next submission's kernel boots while this answer travels
@@ -243,7 +248,10 @@ def grade_one(job, gradebook=None):
     return answer
 
 
-_next = {}  # this process's kernel started for the next submission: {"key", "work", "box", "km"}
+# per thread (a Dask worker grades in several): the kernel started for its next submission,
+# as (sandbox key, working directory, Sandbox, kernel manager)
+_prepared = {}
+_prepared_lock = threading.Lock()
 
 
 def _sandbox_key(job):
@@ -266,7 +274,8 @@ def _new_kernel(job):
 
 
 def _take_kernel(job):
-    prepared = _next.pop("kernel", None)
+    with _prepared_lock:
+        prepared = _prepared.pop(threading.get_ident(), None)
     if prepared is not None:
         key, work, box, km = prepared
         if key == _sandbox_key(job) and km is not None and _alive(km):
@@ -277,21 +286,24 @@ def _take_kernel(job):
 
 
 def _prepare_next(job):
-    if "kernel" in _next:  # already started (right after this submission's kernel was shut down)
+    if threading.get_ident() in _prepared:  # already started (right after this submission's kernel ended)
         return
     try:
         work, box, km = _new_kernel(job)
-        _next["kernel"] = (_sandbox_key(job), work, box, km)
+        with _prepared_lock:
+            _prepared[threading.get_ident()] = (_sandbox_key(job), work, box, km)
     except Exception:  # noqa: BLE001 - the next submission starts its own
         pass
 
 
 def release_prepared_kernel():
-    """Stop the kernel kept for a next submission (when this process has no more to grade)."""
-    prepared = _next.pop("kernel", None)
-    if prepared is not None:
-        _stop_kernel(prepared[3])
-        shutil.rmtree(prepared[1], ignore_errors=True)
+    """Stop the kernels kept for next submissions (when this process has no more to grade)."""
+    with _prepared_lock:
+        prepared = list(_prepared.values())
+        _prepared.clear()
+    for _, work, _, km in prepared:
+        _stop_kernel(km)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _alive(km):
@@ -314,13 +326,6 @@ def _prestart_kernel(box):
         return km
     except Exception:  # noqa: BLE001 - CheckedExecute starts one itself then
         return None
-
-
-def _unused_prestarted():
-    """The prestarted kernel if nobody used it (nbgrader failed before executing), else None."""
-    from course.grading.checked_execute import CheckedExecute
-    km, CheckedExecute.prestarted = CheckedExecute.prestarted, None
-    return km
 
 
 def _stop_kernel(km):
