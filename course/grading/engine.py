@@ -220,37 +220,42 @@ def _run_inline(jobs, template, preload):
         release_prepared_kernel()
 
 
-def _run_pool(jobs, template, preload, workers):
-    """A pool of warm processes; a crashed worker costs a retry, then that submission only."""
+def _run_pool(jobs, template, preload, workers, grade=grade_one):
+    """A pool of warm processes. A crashed worker breaks the pool: the submissions not finished
+    are graded again; after a second crash, one per process, so that only the one that crashes
+    its worker fails (with the reason)."""
     pending = {job["student"]: job for job in jobs}
-    attempts = {s: 0 for s in pending}
-    ctx = multiprocessing.get_context("spawn")
-    while pending:
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up, initargs=(preload,))
-        try:
-            futures = {pool.submit(grade_one, job, template): s for s, job in pending.items()}
-            broken = False
-            for fut in cf.as_completed(futures):
-                student = futures[fut]
-                try:
-                    answer = fut.result()
-                except cf.process.BrokenProcessPool:
-                    broken = True
-                    continue
-                except Exception as err:  # noqa: BLE001
-                    answer = _failed(pending[student], f"the grader failed: {type(err).__name__}: {err}")
-                pending.pop(student, None)
-                yield answer
-            if broken:
-                for student in list(pending):
-                    attempts[student] += 1
-                    if attempts[student] >= 2:
-                        yield _failed(pending.pop(student), "a grading worker process crashed twice on this submission")
-        except BaseException:
-            _stop_processes(pool)
-            raise
-        else:
-            pool.shutdown(wait=True)
+    for _ in range(2):
+        if not pending or not (yield from _pool_round(pending, template, preload, workers, grade)):
+            return
+    for student in list(pending):
+        if (yield from _pool_round({student: pending[student]}, template, preload, 1, grade)):
+            yield _failed(pending.pop(student), "this submission crashed its grading worker process (three times)")
+
+
+def _pool_round(pending, template, preload, workers, grade):
+    """Grade ``pending`` (student -> job, emptied as answers come) in a new pool; True if it broke."""
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=warm_up, initargs=(preload,))
+    broken = False
+    try:
+        futures = {pool.submit(grade, job, template): s for s, job in pending.items()}
+        for fut in cf.as_completed(futures):
+            student = futures[fut]
+            try:
+                answer = fut.result()
+            except cf.process.BrokenProcessPool:
+                broken = True
+                continue
+            except Exception as err:  # noqa: BLE001
+                answer = _failed(pending[student], f"the grader failed: {type(err).__name__}: {err}")
+            pending.pop(student, None)
+            yield answer
+    except BaseException:
+        _stop_processes(pool)
+        raise
+    pool.shutdown(wait=True)
+    return broken
 
 
 def _run_dask(jobs, template, preload, scheduler):
