@@ -92,6 +92,24 @@ def test_a_linked_notebook_is_never_followed(course, tmp_path):
     assert not (course / "autograded" / "eve" / "tiny" / "notes.txt").exists()
 
 
+def test_an_oversized_submission_is_not_read(course):
+    from course.grading.sandbox import Limits
+
+    folder = course / "submitted" / "max" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / "tiny.ipynb").write_bytes((course / "submitted" / "ann" / "tiny" / "tiny.ipynb").read_bytes())
+    (folder / "dump.bin").write_bytes(b"x" * 4000)
+    limit = (folder / "tiny.ipynb").stat().st_size + 1000
+    [result] = grade_assignment("tiny", course, students=["max"], timeout=10, feedback=False,
+                                limits=Limits(submission=limit))
+    assert result.score == result.max_score  # the notebook fits and is graded
+    assert any("dump.bin" in line and "exceed" in line for _, lines in result.problems for line in lines)
+    assert not (course / "autograded" / "max" / "tiny" / "dump.bin").exists()
+    [result] = grade_assignment("tiny", course, students=["max"], timeout=10, feedback=False, force=True,
+                                limits=Limits(submission=100))
+    assert result.score == 0 and "not read" in result.error
+
+
 def test_course_status_shows_the_job(course, capsys):
     from course.cli import main
 

@@ -45,12 +45,14 @@ def submission_problem(assignment, student, root=COURSE_ROOT):
     return problem(Path(root) / "submitted" / student / assignment)
 
 
-def _files(folder, skip_notebooks=False, refused=None):
+def _files(folder, skip_notebooks=False, refused=None, max_bytes=None):
     """Regular files under ``folder`` (relative path -> bytes).
 
-    Symbolic links and other non-regular files are never followed nor read: their relative
-    paths are appended to ``refused`` (a list) when given. A linked ``folder`` gives nothing.
+    Symbolic links and other non-regular files are never followed nor read, nor are files that
+    would take the total beyond ``max_bytes``: their relative paths (with the reason) are appended
+    to ``refused`` (a list) when given. A linked ``folder`` gives nothing.
     """
+    total = 0
     folder = Path(folder)
     out = {}
     if folder.is_symlink() or not folder.is_dir():
@@ -75,6 +77,11 @@ def _files(folder, skip_notebooks=False, refused=None):
                 if refused is not None:
                     refused.append(rel)
                 continue
+            if max_bytes is not None and total + info.st_size > max_bytes:
+                if refused is not None:
+                    refused.append(f"{rel} (the submission's files exceed {max_bytes // 2**20} MB)")
+                continue
+            total += info.st_size
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as f:
                 out[rel] = f.read()
@@ -326,7 +333,8 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
     db_url = api.coursedir.db_url
     course_id = api.coursedir.course_id
     refused = {s: [] for s in students}
-    files = {s: _files(root / "submitted" / s / assignment, refused=refused[s]) for s in students}
+    files = {s: _files(root / "submitted" / s / assignment, refused=refused[s], max_bytes=limits.submission)
+             for s in students}
     digests = {s: checksum(f) for s, f in files.items()}
     # The real gradebook records the assignment and its cells (nbgrader creates it if needed); the
     # template (a SQLite file every worker copies) does too, so workers never run generate_assignment.
@@ -395,9 +403,10 @@ def _record(gb, store, layout, assignment, root, answer, feedback, refused):
     result.problems = list(answer.get("problems", []))
     if refused:
         note = ", ".join(refused[:5])
-        result.problems.append(("submission", [f"not copied (links and special files are never followed): {note}"]))
+        result.problems.append(("submission", [f"not copied (links, special files and files beyond the size "
+                                               f"limit are never read): {note}"]))
         if result.error.startswith("no notebook"):
-            result.error = f"the notebook is a link or special file ({note}): links are never followed"
+            result.error = f"the notebook was not read ({note}): links, special files and oversized files never are"
     result.timings = answer.get("timings") or {}
     return result
 

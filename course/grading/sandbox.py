@@ -58,6 +58,7 @@ class Limits:
     processes: int = 64                # RLIMIT_NPROC for the kernel's uid (threads count too)
     tmp_size: int = 64 * MB            # size of the kernel's private /tmp, and of its /dev/shm
     workdir_size: int = 256 * MB       # bytes in the working directory beyond which the kernel is killed
+    submission: int = 128 * MB         # bytes of a submission's files the grader reads (the rest is refused)
 
     def rlimits(self):
         return {"memory": self.memory, "cpu": self.cpu_seconds, "nproc": self.processes,
