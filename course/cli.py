@@ -38,18 +38,25 @@ def cmd_check(args):
     return 1 if failures else 0
 
 
-def _print_results(assignment, results, csv_path):
-    from course.report import reasons, summary_table, write_csv
+def _shown(path):
+    path = Path(path)
+    return path.relative_to(COURSE_ROOT) if path.is_relative_to(COURSE_ROOT) else path
+
+
+def _print_results(assignment, results, csv_path, db=None):
+    """The table and the CSV (two renderings of the same gradebook rows), and where points were lost."""
+    from course.report import read_report, reasons, summary_table, write_csv
 
     print()
     print(f"Scores for {assignment}")
-    print(summary_table(results))
+    report = read_report(assignment, COURSE_ROOT, db, students=[r.student for r in results])
+    print(summary_table(report))
     why = reasons(results)
     if why:
         print("\nWhere points were lost:")
         print(why)
-    write_csv(results, csv_path)
-    print(f"\nCSV: {Path(csv_path).relative_to(COURSE_ROOT) if Path(csv_path).is_relative_to(COURSE_ROOT) else csv_path}")
+    write_csv(report, csv_path)
+    print(f"\nCSV: {_shown(csv_path)}")
     print(f"Feedback: feedback/<student>/{assignment}/*.html")
 
 
@@ -100,7 +107,8 @@ def cmd_grade(args):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     bar.close()
     print(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s")
-    _print_results(args.assignment, results, args.csv or COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv")
+    _print_results(args.assignment, results, args.csv or COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv",
+                   args.db)
     failed = [r for r in results if r.status == "failed"]
     if failed:
         print(f"\n{len(failed)} submission(s) could not be graded (the grader's failure, not the student's; "
@@ -131,6 +139,45 @@ def cmd_status(args):
     for student, row in sorted(rows.items()):
         if row["state"] != "graded" or args.all:
             print(f"  {terminal_text(student, 60):30} {row['state']:8} {row['updated']}  {terminal_text(row['reason'])}")
+    return 0
+
+
+def _export_canvas(api, assignments, to):
+    from nbgrader.api import Gradebook
+
+    from course.exports import CanvasExportPlugin
+
+    to = Path(to or COURSE_ROOT / "reports" / "canvas_grades.csv")
+    plugin = CanvasExportPlugin(config=api.config, to=str(to), assignment=list(assignments))
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        plugin.export(gb)
+    print(f"Canvas gradebook CSV: {_shown(to)}")
+
+
+def cmd_export(args):
+    """The grade CSVs again, from the gradebook (after manual grading, say), or Canvas's import CSV."""
+    from nbgrader.api import Gradebook
+
+    from course.nbgrader_api import make_api
+    from course.report import read_report, summary_table, write_csv
+
+    api = make_api(COURSE_ROOT, db_url=args.db)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        known = [a.name for a in gb.assignments]
+    unknown = [a for a in args.assignments if a not in known]
+    if unknown:
+        raise CourseError(f"not in the gradebook: {', '.join(terminal_text(a, 80) for a in unknown)} "
+                          f"(it has: {', '.join(known) or 'nothing yet'})")
+    if args.canvas:
+        _export_canvas(api, args.assignments, args.to)
+        return 0
+    if args.to and len(args.assignments) != 1:
+        raise CourseError("--to names one file: give one assignment (or --canvas)")
+    for asg in args.assignments or known:
+        report = read_report(asg, COURSE_ROOT, args.db)
+        print(f"\nScores for {asg}")
+        print(summary_table(report))
+        print(f"CSV: {_shown(write_csv(report, args.to or COURSE_ROOT / 'reports' / f'{asg}_grades.csv'))}")
     return 0
 
 
@@ -194,7 +241,8 @@ def cmd_validate(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m course", description="The workbook's instructor tool.")
+    prog = "course" if Path(sys.argv[0]).name == "course" else "python -m course"
+    parser = argparse.ArgumentParser(prog=prog, description="The workbook's instructor tool.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="validate source notebooks and generate release/")
@@ -237,6 +285,14 @@ def build_parser():
     p.add_argument("--db", help="gradebook URL (default: the course's)")
     p.add_argument("--all", action="store_true", help="list every submission, graded ones too")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("export", help="the grade CSVs from the gradebook again, or Canvas's import CSV (--canvas)")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: every one in the gradebook)")
+    p.add_argument("--canvas", action="store_true",
+                   help="one CSV for Canvas's gradebook import (course.exports.CanvasExportPlugin)")
+    p.add_argument("--to", help="the file (default reports/ASG_grades.csv; with --canvas reports/canvas_grades.csv)")
+    p.add_argument("--db", help="gradebook URL (default: the course's)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="build, grade a demo class, print the table")
     p.add_argument("--assignment", default="01_activations")

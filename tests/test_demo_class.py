@@ -4,7 +4,7 @@ from conftest import ROOT
 
 from course.grading import grade_assignment
 from course.grading.results import TIMEOUT
-from course.report import reasons, summary_table, write_csv
+from course.report import read_report, reasons, summary_table, write_csv
 from course.submissions import demo_class
 
 ASG = "01_activations"
@@ -75,7 +75,9 @@ def test_corrupted_notebook_scores_zero_with_reason(demo_results):
 def test_feedback_and_csv(demo_results, tmp_path):
     course, _, r = demo_results
     assert list((course / "feedback" / "alice_reference" / ASG).glob("*.html"))
-    table = summary_table(list(r.values()))
+    report = read_report(ASG, course)
+    table = summary_table(report)
     assert "alice_reference" in table and "14/14" in table
-    csv = write_csv(list(r.values()), tmp_path / "grades.csv").read_text().splitlines()
-    assert len(csv) == 1 + len(r) and csv[0].startswith("student,assignment,test_sigmoid")
+    csv = write_csv(report, tmp_path / "grades.csv").read_text().splitlines()
+    assert len(csv) == 1 + len(r) and csv[0].startswith("student,assignment,timestamp,late,")
+    assert f",{ASG}:test_sigmoid," in csv[0]

@@ -270,14 +270,15 @@ def test_feedback_is_inert(graded):
 
 
 def test_terminal_and_csv_are_inert(graded, tmp_path):
-    _, _, r = graded
-    from course.report import reasons, summary_table, write_csv
+    course, _, r = graded
+    from course.report import read_report, reasons, summary_table, write_csv
     results = list(r.values())
-    printed = summary_table(results) + "\n" + reasons(results, limit=20)
+    report = read_report(ASG, course, students=list(r))
+    printed = summary_table(report) + "\n" + reasons(results, limit=20)
     control = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
     assert not control.search(printed), [line for line in printed.splitlines() if control.search(line)][:5]
     assert "\\x1b" in printed  # the escape sequences are shown, not obeyed
-    with open(write_csv(results, tmp_path / "grades.csv"), newline="") as f:
+    with open(write_csv(report, tmp_path / "grades.csv"), newline="") as f:
         cells = [cell for row in csv.reader(f) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], [c for c in cells if c[:1] in "=+-@"]
     assert "'=2+5" in cells and "'@SUM(A1)" in cells

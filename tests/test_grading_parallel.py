@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 from course.grading import grade_assignment
-from course.report import summary_table, write_csv
+from course.report import read_report, summary_table, write_csv
 from course.submissions import corrupted_text, infinite_loop, partial, raising, reference, solution_ids, untouched, \
     write_submission
 
@@ -110,10 +110,12 @@ def test_feedback_table_and_csv(both, tmp_path):
         if s != "fay_corrupted":
             assert (parallel / "feedback" / s / ASG / f"{ASG}.html").is_file(), s
             assert (parallel / "autograded" / s / ASG / f"{ASG}.ipynb").is_file(), s
-    table = summary_table(results)
+    report = read_report(ASG, parallel)
+    table = summary_table(report)
     assert all(s in table for s in students)
-    rows = list(csv.DictReader(open(write_csv(results, tmp_path / "g.csv"))))
+    rows = list(csv.DictReader(open(write_csv(report, tmp_path / "g.csv"))))
     assert [r["student"] for r in rows] == students
+    assert {r["student"]: float(r["score"]) for r in rows} == {r.student: r.score for r in results}
     bad = next(r for r in results if r.student == "fay_corrupted")
     assert bad.score == 0 and "not valid JSON" in bad.error
 
