@@ -102,8 +102,8 @@ def train_and_evaluate(epochs=EPOCHS, progress=True):
     """Train the notebook's CNN on all of MNIST; return (test accuracy, wall seconds, CPU seconds)."""
     x_train, y_train, x_test, y_test = load_mnist(allow_sample=False)
     X, Xt = cnn_model.preprocess(x_train), cnn_model.preprocess(x_test)
-    params, history = cnn_model.train_cnn(X, np.asarray(y_train, dtype=int), epochs=epochs, batch_size=BATCH_SIZE,
-                                          lr=LR, lr_decay=LR_DECAY, seed=SEED, progress=progress)
+    params, history = cnn_model.cnn_solver(X, np.asarray(y_train, dtype=int), epochs=epochs, batch_size=BATCH_SIZE,
+                                           lr=LR, lr_decay=LR_DECAY, seed=SEED, progress=progress).train()
     return cnn_model.accuracy(Xt, y_test, params), history["seconds"], history["cpu_seconds"]
 
 

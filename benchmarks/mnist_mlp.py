@@ -24,33 +24,32 @@ def run(progress=False):
         (wall-clock time of the training loop only: no loading, no evaluation) and
         ``mnist_mlp_config`` (architecture and hyper-parameters).
     """
-    from course.reference.mlp import accuracy, train_mlp
-    from course.reference.mlp import normalize
+    from course.reference.mlp import accuracy, layer_dims_of, mlp_solver, normalize
     from utils.mnist import load_mnist
 
     x_train, y_train, x_test, y_test = load_mnist(allow_sample=False)
     X_train = normalize(x_train, np.float32)
     X_test = normalize(x_test, np.float32)
-    params, history = train_mlp(X_train, y_train, progress=progress, **CONFIG)
+    params, history = mlp_solver(X_train, y_train, progress=progress, **CONFIG).train()
     start = time.perf_counter()
     acc = accuracy(params, X_test, y_test)
     eval_seconds = time.perf_counter() - start
-    dims = "-".join(map(str, history["layer_dims"]))
+    dims = "-".join(map(str, layer_dims_of(params)))
+    epochs = len(history["epoch loss"])
     figures = {
         "mnist_mlp_test_accuracy": round(acc, 4),
-        "mnist_mlp_train_seconds": round(history["train_seconds"], 2),
-        "mnist_mlp_train_cpu_seconds": round(history["train_cpu_seconds"], 2),
+        "mnist_mlp_train_seconds": round(history["seconds"], 2),
+        "mnist_mlp_train_cpu_seconds": round(history["cpu_seconds"], 2),
         "mnist_mlp_config": {
             "architecture": dims,
-            "epochs": len(history["loss"]),
+            "epochs": epochs,
             "batch_size": CONFIG["batch_size"],
             "optimizer": f"Adam lr {CONFIG['learning_rate']:g} x {CONFIG['lr_decay']:g}/epoch",
             "dtype": "float32",
             "test_eval_seconds": round(eval_seconds, 2),
         },
     }
-    print(f"MLP {dims}, {len(history['loss'])} epochs: test accuracy {acc:.4f}, "
-          f"training {history['train_seconds']:.1f} s")
+    print(f"MLP {dims}, {epochs} epochs: test accuracy {acc:.4f}, training {history['seconds']:.1f} s")
     return figures
 
 

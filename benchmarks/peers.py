@@ -218,7 +218,7 @@ def _cnn_torch_forward(torch, tp, x):
 
 
 def _cnn_torch_train(torch, X, y, epochs, seed):
-    """The torch twin of ``cnn_model.train_cnn``: same init, same batches (the same generator
+    """The torch twin of ``cnn_model.cnn_solver``: same init, same batches (the same generator
     draws the same permutations), Adam with the same settings, the same per-epoch decay."""
     from course.reference import cnn_model
 
@@ -273,8 +273,9 @@ def cnn_pair(torch, data, threads, epochs, ours_first=True):
 
     def run_ours():
         start = time.perf_counter()
-        params, _ = cnn_model.train_cnn(X, y, epochs=epochs, batch_size=CNN["batch_size"], lr=CNN["lr"],
-                                        lr_decay=CNN["lr_decay"], seed=CNN["seed"], progress=False, blas_threads=threads)
+        params, _ = cnn_model.cnn_solver(X, y, epochs=epochs, batch_size=CNN["batch_size"], lr=CNN["lr"],
+                                         lr_decay=CNN["lr_decay"], seed=CNN["seed"], progress=False,
+                                         blas_threads=threads).train()
         seconds = time.perf_counter() - start
         out["ours"] = (seconds, cnn_model.accuracy(Xt, yt, params))
 
@@ -292,7 +293,7 @@ def cnn_pair(torch, data, threads, epochs, ours_first=True):
 
 # ------------------------------------------------------------------ 3. the MLP
 def _mlp_torch_train(torch, rows, y, params, epochs):
-    """The torch twin of ``mlp.train_mlp``: same init, same permutations (``seed + 1``), Adam with
+    """The torch twin of ``mlp.mlp_solver``: same init, same permutations (``seed + 1``), Adam with
     the learning rate of epoch ``e`` = ``learning_rate * lr_decay ** e``."""
     F = torch.nn.functional
     L = len(params) // 2
@@ -353,9 +354,9 @@ def mlp_pair(torch, data, threads, epochs, ours_first=True):
 
     def run_ours():
         start = time.perf_counter()
-        params, _ = mlp.train_mlp(X, y, hidden=MLP["hidden"], epochs=epochs, batch_size=MLP["batch_size"],
-                                  learning_rate=MLP["learning_rate"], lr_decay=MLP["lr_decay"], seed=MLP["seed"],
-                                  progress=False, blas_threads=threads)
+        params, _ = mlp.mlp_solver(X, y, hidden=MLP["hidden"], epochs=epochs, batch_size=MLP["batch_size"],
+                                   learning_rate=MLP["learning_rate"], lr_decay=MLP["lr_decay"], seed=MLP["seed"],
+                                   progress=False, blas_threads=threads).train()
         seconds = time.perf_counter() - start
         out["ours"] = (seconds, mlp.accuracy(params, Xt, yt))
 

@@ -1,10 +1,19 @@
 """Unit tests of course.reference.char_model: encoding, batches of names, streams, gradients, sampling."""
 import numpy as np
+import pytest
 
 from course.reference import char_model as C
+from course.reference.optimizers import Adam
+from utils.solver import Solver
 from utils.testing import numerical_gradient, relative_error
 
 NAMES = ["anna", "bob", "carla", "dave", "eve", "zoe", "maximilian", "ida"]
+
+
+def _train_stream(streams, parameters, epochs, seq_len=25, learning_rate=0.01):
+    """Truncated BPTT over the streams with the course's Solver (state carried across chunks)."""
+    return Solver(C.stream_step(Adam()), parameters, C.stream_chunks(streams, seq_len), epochs=epochs,
+                  learning_rate=learning_rate, progress=False).train()
 
 
 def test_vocab_matches_canonical_layout():
@@ -49,7 +58,7 @@ def test_training_lowers_loss_and_sampling_works():
     c2i, i2c = C.build_vocab()
     s = C.make_streams(NAMES * 20, c2i, n_streams=4, seed=0)
     p = C.init_char_rnn(27, 16, seed=0)
-    p, h = C.train_char_rnn(s, p, epochs=3, seq_len=10, learning_rate=0.02, progress=False)
+    p, h = _train_stream(s, p, epochs=3, seq_len=10, learning_rate=0.02)
     assert np.mean(h["loss"][-5:]) < h["loss"][0] - 0.5
     names = C.sample_names(p, i2c, n=20, temperature=1.0, seed=1)
     assert len(names) == 20 and all(set(n) <= set("abcdefghijklmnopqrstuvwxyz") for n in names)
@@ -116,6 +125,7 @@ def test_sample_greedy_and_max_length():
     assert len(greedy) == 1
 
 
+@pytest.mark.slow  # trains two character models
 def test_training_from_the_zero_state_matches_sampling():
     """500 names sampled from a briefly trained model start with the letters of the training names
     (total variation distance below 0.15); carrying the state across names (the stream) does not."""
@@ -129,9 +139,10 @@ def test_training_from_the_zero_state_matches_sampling():
         freq = np.bincount([c2i[n[0]] if n else 0 for n in sampled], minlength=27) / len(sampled)
         return 0.5 * float(np.abs(freq - letters).sum())
 
-    p, h = C.train_names(names, C.init_char_rnn(27, 64, seed=0), c2i, epochs=2, progress=False)
+    p, h = Solver(C.names_step(Adam()), C.init_char_rnn(27, 64, seed=0),
+                  lambda epoch: C.name_batches(names, c2i, 32, seed=epoch), epochs=2, progress=False).train()
     assert np.mean(h["loss"][-20:]) < 2.3
     assert first_letter_tv(p) < 0.15
     stream = C.make_streams(names, c2i, n_streams=32, seed=0)
-    p_stream, _ = C.train_char_rnn(stream, C.init_char_rnn(27, 64, seed=0), epochs=3, progress=False)
+    p_stream, _ = _train_stream(stream, C.init_char_rnn(27, 64, seed=0), epochs=3)
     assert first_letter_tv(p_stream) > 0.15

@@ -298,6 +298,6 @@ def test_cnn_model_learns_a_little():
     X = 0.3 * rng.standard_normal((128, 28, 28, 1)).astype(np.float32)
     y = rng.integers(0, 10, size=128)
     X[np.arange(128), 2 * y + 4, 6:22, 0] += 2.0  # the label is written as a bright bar
-    params, history = cm.train_cnn(X, y, epochs=10, batch_size=32, lr=5e-3, lr_decay=1.0, progress=False, log_every=4)
-    assert history["loss"][-1] < 0.3 * history["loss"][0], history["loss"]
+    params, history = cm.cnn_solver(X, y, epochs=10, batch_size=32, lr=5e-3, lr_decay=1.0, progress=False).train()
+    assert history["epoch loss"][-1] < 0.3 * history["epoch loss"][0], history["epoch loss"]
     assert params["W1"].dtype == np.float32

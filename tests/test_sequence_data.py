@@ -50,6 +50,6 @@ def test_adam_step_moves_against_gradient():
 
 def test_short_training_reaches_target_rmse():
     X, Y, Xv, Yv = S.sine_wave_dataset()
-    p, h = S.fit_rnn_regressor(X, Y, Xv, Yv, n_a=16, epochs=150, progress=False)
+    p, h = S.rnn_regressor_solver(X, Y, Xv, Yv, n_a=16, epochs=150, progress=False).train()
     val = S.rmse(S.predict_rnn_regressor(Xv, p), Yv)
     assert val < 0.05 and h["val rmse"][0] > 0.1

@@ -7,6 +7,7 @@ the modules its notebook imports. Import modules by name, e.g.
 
 Shared by every notebook
     ``runtime``          the quick-mode switch the grader sets (``quick_mode``, ``pick``), BLAS threads
+    ``solver``           the course's one training loop, ``Solver`` (your step, epochs, mini-batches, history)
     ``testing``          friendly checks of the visible tests, and ``expected(...)`` values
     ``plotting``         the course's plot style, decision boundaries, learning curves, image grids
     ``validate``         ``python -m utils.validate NOTEBOOK``: which graded functions pass the visible tests

@@ -10,26 +10,23 @@ Two ways to train:
   ``optimize`` / ``sample`` pair): a batch holds ``m`` names, each read from ``a0 = 0`` with the
   input ``"\n"`` first, exactly the way :func:`sample` generates a name. Names are padded to the
   longest one of the batch; padded targets are ``-1`` and carry no loss.
-  :func:`name_batches`, :func:`optimize`, :func:`train_names`, :func:`sample`.
+  :func:`name_batches`, :func:`optimize`, :func:`names_step`, :func:`sample`.
 * **Truncated backpropagation through time on text streams** (kept for comparison): the
   shuffled names are joined into one string, cut into ``n_streams`` equal parts read side by side,
   ``seq_len`` characters at a time, the hidden state carried from one chunk to the next.
-  :func:`make_streams`, :func:`char_rnn_loss_and_grads`, :func:`train_char_rnn`. The state a
+  :func:`make_streams`, :func:`char_rnn_loss_and_grads`, :func:`stream_chunks`, :func:`stream_step`. The state a
   name starts from then depends on the names before it, which sampling (always from zero) never
   sees.
 
 Vectorised over the ``m`` columns; the only loop is over time.
 """
 import math
-import time
 
 import numpy as np
 
 from course.reference import rnn_utils
-from course.reference.optimizers import Adam
 from utils.char_data import (ALPHABET, build_vocab, load_names, make_streams, name_batches,  # noqa: F401
                              one_hot_sequence, pad_names)
-from utils.runtime import blas_threads
 
 
 
@@ -128,71 +125,58 @@ def optimize(X, Y, a_prev, parameters, learning_rate=0.01, optimizer=None, clip_
     return loss, gradients, a[:, :, -1]
 
 
-def train_names(names, parameters, char_to_ix, epochs=10, batch_size=32, learning_rate=0.01,
-                clip_value=5.0, seed=0, progress=True):
-    """Train in place with :func:`optimize` and Adam, every name read from a zero state (as in sampling).
-
-    Returns:
-        parameters and history ``{"loss": [one value per batch], "seconds": s}``.
-    """
-    n_a = parameters["Waa"].shape[0]
-    opt = Adam(lr=learning_rate)
-    history = {"loss": []}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs * math.ceil(len(names) / batch_size), desc="names RNN", unit="batch")
-    start = time.perf_counter()
-    with blas_threads(1):
-        for epoch in range(epochs):
-            for X, Y in name_batches(names, char_to_ix, batch_size, seed=seed + epoch):
-                loss, _, _ = optimize(X, Y, np.zeros((n_a, X.shape[0])), parameters, optimizer=opt,
-                                      clip_value=clip_value)
-                history["loss"].append(loss)
-                if bar is not None:
-                    bar.update(1)
-    if bar is not None:
-        bar.close()
-    history["seconds"] = time.perf_counter() - start
-    return parameters, history
-
-
-def train_char_rnn(streams, parameters, epochs=10, seq_len=25, learning_rate=0.01, clip_value=5.0,
-                   progress=True):
-    """Train in place with Adam over ``epochs`` passes of the streams (truncated BPTT by chunks).
+def names_step(optimizer, clip_value=5.0):
+    """A :class:`utils.solver.Solver` step on a batch of names, every name read from a zero state.
 
     Args:
-        streams ``(m, L)`` from :func:`make_streams`; parameters from :func:`init_char_rnn`.
+        optimizer: updates in place (``.step(parameters, gradients)``, an ``lr`` attribute that
+            the solver's learning rate overwrites), e.g. ``course.reference.optimizers.Adam``.
     Returns:
-        parameters and history ``{"loss": [one value per chunk], "seconds": s}``.
+        ``step(parameters, X (m, T), Y (m, T), learning_rate) -> (parameters, loss)`` for the
+        int batches of :func:`name_batches` (the solver's ``data`` is then
+        ``lambda epoch: name_batches(names, char_to_ix, batch_size, seed=epoch)``).
     """
-    m, L = streams.shape
-    n_a = parameters["Waa"].shape[0]
-    starts = list(range(0, L - 1 - seq_len + 1, seq_len))
-    opt = Adam(lr=learning_rate)
-    history = {"loss": []}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs * len(starts), desc="names RNN", unit="chunk")
-    start = time.perf_counter()
-    with blas_threads(1):
-        for _ in range(epochs):
-            a = np.zeros((n_a, m))  # a fresh state at the start of each pass
-            for s in starts:
-                loss, grads, a = char_rnn_loss_and_grads(streams[:, s:s + seq_len],
-                                                         streams[:, s + 1:s + 1 + seq_len], a, parameters)
-                rnn_utils.clip(grads, clip_value)
-                opt.step(parameters, grads)
-                history["loss"].append(loss)
-                if bar is not None:
-                    bar.update(1)
-                    if len(history["loss"]) % 20 == 0:
-                        bar.set_postfix(loss=f"{np.mean(history['loss'][-20:]):.3f}")
-    if bar is not None:
-        bar.close()
-    history["seconds"] = time.perf_counter() - start
-    return parameters, history
+    def step(parameters, X, Y, learning_rate):
+        optimizer.lr = learning_rate
+        a0 = np.zeros((parameters["Waa"].shape[0], X.shape[0]))
+        loss, _, _ = optimize(X, Y, a0, parameters, optimizer=optimizer, clip_value=clip_value)
+        return parameters, loss
+
+    return step
+
+
+def stream_chunks(streams, seq_len=25):
+    """The solver's ``data`` for stream training: ``data(epoch)`` yields ``(X_ids, Y_ids, start)``.
+
+    Args:
+        streams: int array ``(m, L)`` from :func:`make_streams`.
+    Returns:
+        a callable; each pass yields the chunks ``streams[:, s:s + seq_len]`` and their targets
+        (shifted by one character) in order, with ``s`` (0 starts a pass).
+    """
+    starts = range(0, streams.shape[1] - seq_len, seq_len)
+    return lambda epoch: ((streams[:, s:s + seq_len], streams[:, s + 1:s + 1 + seq_len], s) for s in starts)
+
+
+def stream_step(optimizer, clip_value=5.0):
+    """A :class:`utils.solver.Solver` step for :func:`stream_chunks`: truncated BPTT, the hidden
+    state carried from one chunk to the next and reset to zero at the start of each pass.
+
+    Returns:
+        ``step(parameters, X_ids (m, T), Y_ids (m, T), start, learning_rate) -> (parameters, loss)``.
+    """
+    state = {}
+
+    def step(parameters, X_ids, Y_ids, start, learning_rate):
+        if start == 0:
+            state["a"] = np.zeros((parameters["Waa"].shape[0], X_ids.shape[0]))
+        loss, grads, state["a"] = char_rnn_loss_and_grads(X_ids, Y_ids, state["a"], parameters)
+        rnn_utils.clip(grads, clip_value)
+        optimizer.lr = learning_rate
+        optimizer.step(parameters, grads)
+        return parameters, loss
+
+    return step
 
 
 def sample(parameters, char_to_ix, seed=0, temperature=1.0, max_length=30):

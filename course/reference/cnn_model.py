@@ -9,11 +9,8 @@ Architecture (NHWC, 28x28x1 inputs)::
 5,994 parameters. The dense part follows the course convention (examples are columns). Training
 runs in float32 with mini-batches and Adam (``course.reference.optimizers.Adam``).
 """
-import time
-
 import numpy as np
 
-from utils.runtime import blas_threads as blas_threads_limit
 from course.reference.cnn_utils import conv_backward, conv_filter_gradients, conv_forward, pool_backward, pool_forward
 
 CONV1 = {"stride": 1, "pad": 0}
@@ -116,58 +113,42 @@ def accuracy(X, y, params):
     return float(np.mean(predict(X, params) == np.asarray(y)))
 
 
-def train_cnn(X, y, epochs=4, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, max_steps=None,
-              params=None, progress=True, log_every=20, blas_threads=1):
-    """Mini-batch Adam on images ``X`` ``(m, 28, 28, 1)`` (float32) and labels ``y`` ``(m,)``.
+def adam_step(optimizer):
+    """A :class:`utils.solver.Solver` step: one update of the CNN by ``optimizer`` on a mini-batch.
 
-    The learning rate is multiplied by ``lr_decay`` after each epoch. ``max_steps`` stops early
-    (quick mode). Returns ``(params, history)`` with ``history = {"loss": [...], "step": [...],
-    "seconds": float, "cpu_seconds": float}``: the running mean loss every ``log_every`` steps, the
-    wall time and the CPU time of the process (the two agree on an idle machine).
-    ``blas_threads`` caps the BLAS thread pool during training (``None`` leaves it alone).
+    Args:
+        optimizer: an object with ``.step(params, grads)`` updating in place and an ``lr``
+            attribute (e.g. ``course.reference.optimizers.Adam``); the solver's learning rate is
+            written to ``lr``.
+    Returns:
+        ``step(params, X (b, 28, 28, 1), y (b,), learning_rate) -> (params, loss)``.
+    """
+    def step(params, Xb, yb, learning_rate):
+        probs, caches = forward(Xb, params)
+        optimizer.lr = learning_rate
+        optimizer.step(params, backward(probs, yb, caches, params))
+        return params, cross_entropy(probs, yb)
+
+    return step
+
+
+def cnn_solver(X, y, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, params=None, **options):
+    """A :class:`utils.solver.Solver` training the CNN by mini-batch Adam.
+
+    Args:
+        X: images ``(m, 28, 28, 1)`` (float32, from :func:`preprocess`); y: labels ``(m,)``.
+        lr: Adam's learning rate in the first epoch, multiplied by ``lr_decay`` after each one.
+        seed: seeds the initialisation and the shuffling.
+        params: optional starting parameters (default ``init_cnn(seed)``), updated in place.
+        options: passed to the Solver (default ``epochs=4``), e.g. ``max_steps``, ``progress``,
+            ``blas_threads``.
+    Returns:
+        the Solver; ``solver.train()`` gives ``(params, history)``.
     """
     from course.reference.optimizers import Adam
+    from utils.solver import Solver
 
-    if progress:
-        from tqdm.auto import tqdm
-    with blas_threads_limit(blas_threads):
-        return _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, progress, log_every,
-                      Adam, tqdm if progress else None)
-
-
-def _train(X, y, epochs, batch_size, lr, lr_decay, seed, max_steps, params, progress, log_every, Adam, tqdm):
     params = init_cnn(seed) if params is None else params
-    opt = Adam(lr=lr)
-    rng = np.random.default_rng(seed)
-    m = len(X)
-    steps_per_epoch = (m + batch_size - 1) // batch_size
-    total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
-    history = {"loss": [], "step": []}
-    bar = tqdm(total=total, desc="training", unit="batch") if progress else None
-    step, running = 0, []
-    start, cpu_start = time.perf_counter(), time.process_time()
-    for epoch in range(epochs):
-        order = rng.permutation(m)
-        for k in range(steps_per_epoch):
-            if step >= total:
-                break
-            idx = order[k * batch_size : (k + 1) * batch_size]
-            probs, caches = forward(X[idx], params)
-            grads = backward(probs, y[idx], caches, params)
-            opt.step(params, grads)
-            running.append(cross_entropy(probs, y[idx]))
-            step += 1
-            if step % log_every == 0 or step == total:
-                history["loss"].append(float(np.mean(running)))
-                history["step"].append(step)
-                running = []
-                if bar is not None:
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{history['loss'][-1]:.3f}")
-            if bar is not None:
-                bar.update(1)
-        opt.lr *= lr_decay
-    if bar is not None:
-        bar.close()
-    history["seconds"] = time.perf_counter() - start
-    history["cpu_seconds"] = time.process_time() - cpu_start
-    return params, history
+    options = {"epochs": 4, "desc": "CNN", **options}
+    return Solver(adam_step(Adam(lr=lr)), params, (X, np.asarray(y)), batch_size=batch_size, learning_rate=lr,
+                  lr_decay=lr_decay, seed=seed, axis=0, **options)

@@ -8,22 +8,21 @@ Public conventions (deeplearning.ai): examples are columns, ``X`` has shape ``(n
 labels are integer class ids of shape ``(m,)`` (or one-hot columns ``(C, m)``); parameters
 live in a dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL": (C, n_{L-1}), "bL": (C, 1)}``.
 
-Inside :func:`train_mlp` the data are held once as a C-contiguous *row* matrix
+Inside :func:`mlp_solver` the data are held once as a C-contiguous *row* matrix
 ``(m, n_x)`` in float32, so that a mini-batch is a block of contiguous rows and every layer is
 one float32 matrix product ``A @ W.T`` (about 2.5 times the speed of float64 on this kind of
 machine). Nothing about that is visible from the outside: pass ``X`` as columns as usual
 (``normalize(images, np.float32)`` returns columns whose transpose *is* that row
 matrix, so nothing is copied).
 
-With the defaults of :func:`train_mlp` (784-512-256-10, 8 epochs, mini-batches of 256, Adam at
+With the defaults of :func:`mlp_solver` (784-512-256-10, 8 epochs, mini-batches of 256, Adam at
 2e-3 decaying by 0.7 per epoch) the full MNIST (60,000 training images) gives 98.2 to 98.4 %
 test accuracy over seeds, in about 18 s of single-core CPU time (see ``benchmarks/mnist_mlp.py``;
-``benchmarks/peers.py`` compares it with PyTorch). The training loop reuses preallocated buffers
-(mini-batch, activations, gradients: no allocation per step) and caps the BLAS thread pool with
-its ``blas_threads`` option (1 by default; 2 is faster on two idle cores, much slower on busy ones).
+``benchmarks/peers.py`` compares it with PyTorch). The loop is the course's one
+:class:`utils.solver.Solver`; the step (:func:`adam_step`) reuses preallocated buffers
+(activations, gradients: no allocation per step); the solver caps the BLAS thread pool with its
+``blas_threads`` option (1 by default; 2 is faster on two idle cores, much slower on busy ones).
 """
-import time
-
 import numpy as np
 
 from course.reference.optimizers import Adam
@@ -36,7 +35,8 @@ __all__ = [
     "predict_proba",
     "predict",
     "accuracy",
-    "train_mlp",
+    "adam_step",
+    "mlp_solver",
     "layer_dims_of",
 ]
 
@@ -124,14 +124,13 @@ def _softmax_rows_(Z):
 
 class _Workspace:
     """The buffers of forward and backward passes on mini-batches of up to ``batch_size`` rows,
-    allocated once and reused by every step of :func:`train_mlp` (no per-step allocation of
-    activations, gradients or the gathered mini-batch; a smaller last batch uses the leading
-    rows of each buffer, which are contiguous too)."""
+    allocated once and reused by every step of :func:`adam_step` (no per-step allocation of
+    activations or gradients; a smaller last batch uses the leading rows of each buffer, which
+    are contiguous too)."""
 
     def __init__(self, params, L, batch_size, dtype):
         dims = layer_dims_of(params)
         self.L = L
-        self.X = np.empty((batch_size, dims[0]), dtype)              # the gathered mini-batch
         self.Z = [None] + [np.empty((batch_size, d), dtype) for d in dims[1:]]   # activations, logits
         self.dA = [None] + [np.empty((batch_size, d), dtype) for d in dims[1:-1]]  # hidden gradients
         self.mask = [None] + [np.empty((batch_size, d), bool) for d in dims[1:-1]]
@@ -140,12 +139,6 @@ class _Workspace:
         for l in range(L, 0, -1):
             self.grads[f"dW{l}"] = np.empty(params[f"W{l}"].shape, dtype)
             self.grads[f"db{l}"] = np.empty(params[f"b{l}"].shape, dtype)
-
-    def gather(self, rows, idx):
-        """Copy the rows ``idx`` of ``rows`` into the mini-batch buffer; return that view."""
-        Xb = self.X[: len(idx)]
-        np.take(rows, idx, axis=0, out=Xb, mode="clip")  # "clip" writes straight into out (no buffering)
-        return Xb
 
     def loss_and_grads(self, Xb, yb, params):
         """Mean cross-entropy, gradients (the workspace's own arrays, overwritten by the next
@@ -195,7 +188,7 @@ def mlp_forward(X, params):
 
     Args:
         X: inputs of shape ``(n_x, m)`` (examples as columns).
-        params: ``{"W1", "b1", ..., "WL", "bL"}`` (from :func:`init_mlp` or :func:`train_mlp`).
+        params: ``{"W1", "b1", ..., "WL", "bL"}`` (from :func:`init_mlp` or a trained :func:`mlp_solver`).
     Returns:
         A: softmax probabilities of shape ``(C, m)``; each column sums to 1.
     """
@@ -256,116 +249,71 @@ def accuracy(params, X, y):
     return float(np.mean(predict(params, X) == y))
 
 
-def train_mlp(X, y, hidden=(512, 256), epochs=8, batch_size=256, learning_rate=2e-3, lr_decay=0.7,
-              weight_decay=0.0, seed=0, X_val=None, y_val=None, dtype=np.float32, params=None,
-              optimizer=None, progress=True, time_limit=None, blas_threads=1):
-    """Train a ReLU MLP with softmax output by mini-batch Adam.
+def adam_step(params, batch_size, optimizer=None, weight_decay=0.0):
+    """A :class:`utils.solver.Solver` step: one Adam update of the MLP on a mini-batch of rows.
+
+    Args:
+        params: the parameters the step will update in place (fixes the buffers' shapes and dtype).
+        batch_size: the largest mini-batch the step will see.
+        optimizer: an object with ``.step(params, grads)`` and an ``lr`` attribute (default:
+            ``course.reference.optimizers.Adam``); the solver's learning rate is written to ``lr``.
+        weight_decay: decoupled (AdamW-style) weight decay of the ``W`` matrices per step,
+            ``W -= lr * weight_decay * W``; 0 switches it off.
+    Returns:
+        ``step(params, X_rows (b, n_x), y (b,), learning_rate) -> (params, loss)``. It reuses
+        preallocated buffers (activations, gradients: no allocation per step).
+    """
+    L = len(params) // 2
+    ws = _Workspace(params, L, batch_size, params["W1"].dtype)
+    opt = optimizer if optimizer is not None else Adam()
+
+    def step(params, Xb, yb, learning_rate):
+        loss, grads, _ = ws.loss_and_grads(Xb, yb, params)
+        opt.lr = learning_rate
+        opt.step(params, grads)
+        if weight_decay:
+            for l in range(1, L + 1):
+                params[f"W{l}"] *= 1 - learning_rate * weight_decay
+        return params, loss
+
+    return step
+
+
+def mlp_solver(X, y, hidden=(512, 256), batch_size=256, seed=0, dtype=np.float32, params=None, weight_decay=0.0,
+               optimizer=None, **options):
+    """A :class:`utils.solver.Solver` that trains a ReLU MLP with softmax output by mini-batch Adam.
 
     Args:
         X: training inputs of shape ``(n_x, m)`` (columns are examples, values ideally in [0, 1]).
         y: integer labels ``(m,)`` (or one-hot columns ``(C, m)``); ``C = max(y) + 1`` classes
             unless ``params`` fixes the output size.
         hidden: sizes of the hidden layers, e.g. ``(512, 256)`` or ``(800,)``.
-        epochs: passes over the training set; each one visits every example once, in a new
-            random order, in mini-batches of ``batch_size`` (the last one may be smaller).
-        learning_rate: Adam's step size in the first epoch; epoch ``e`` (from 0) uses
-            ``learning_rate * lr_decay ** e``.
-        weight_decay: decoupled (AdamW-style) weight decay of the ``W`` matrices per step:
-            ``W -= lr * weight_decay * W``; 0 switches it off.
-        seed: seeds the initialisation and the shuffling.
-        X_val, y_val: optional held-out set ``(n_x, m_val)``, ``(m_val,)``; its accuracy is
-            recorded after each epoch.
+        batch_size: examples per step; every epoch visits every example once in a new order.
+        seed: seeds the initialisation (``seed``) and the shuffling (``seed + 1``).
         dtype: float dtype of the training (float32 is fast; float64 for checks).
         params: optional starting parameters (then ``hidden`` and ``seed`` of the init are ignored).
-        optimizer: an object with ``.step(params, grads)`` and an ``lr`` attribute (default:
-            ``course.reference.optimizers.Adam``).
-        progress: show a ``tqdm.auto`` progress bar over the epochs.
-        time_limit: optional wall-clock budget in seconds; training stops after the epoch that
-            exceeds it.
-        blas_threads: cap of the BLAS thread pool during training (threadpoolctl), as in
-            ``course.reference.cnn_model.train_cnn``; ``None`` leaves it alone. One thread is the
-            default: on a shared machine extra BLAS threads mostly wait for each other.
+        weight_decay, optimizer: see :func:`adam_step`.
+        options: passed to the Solver; defaults ``epochs=8``, ``learning_rate=2e-3``,
+            ``lr_decay=0.7``. E.g. ``evaluate``, ``progress``, ``blas_threads`` (1 by default: on
+            a shared machine extra BLAS threads mostly wait for each other).
     Returns:
-        (params, history): ``params`` as in :func:`init_mlp` (in ``dtype``); ``history`` is a
-        dict of per-epoch lists ``"loss"`` (mean training loss), ``"train_accuracy"`` (on the
-        mini-batches as they were seen), ``"val_accuracy"`` (if a validation set is given),
-        ``"lr"``, ``"seconds"`` (cumulative training time, validation excluded), plus
-        ``"layer_dims"``, ``"train_seconds"`` (total wall-clock time) and ``"train_cpu_seconds"``
-        (CPU time of this process over all its threads: on a busy shared machine it shows what
-        the training cost, independently of the waiting).
+        the Solver; ``solver.train()`` gives ``(params, history)`` (``params`` as in
+        :func:`init_mlp`, in ``dtype``).
     """
-    from utils.runtime import blas_threads as blas_threads_limit
+    from utils.solver import Solver
 
-    with blas_threads_limit(blas_threads):
-        return _train(X, y, hidden, epochs, batch_size, learning_rate, lr_decay, weight_decay, seed, X_val, y_val,
-                      dtype, params, optimizer, progress, time_limit)
-
-
-def _train(X, y, hidden, epochs, batch_size, learning_rate, lr_decay, weight_decay, seed, X_val, y_val, dtype,
-           params, optimizer, progress, time_limit):
-    t_start, c_start = time.perf_counter(), time.process_time()
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X should have shape (n_x, m), got {X.shape}")
     n_x, m = X.shape
     y = _labels(y, m)
     if params is None:
-        C = int(y.max()) + 1
-        params = init_mlp([n_x, *hidden, C], seed=seed, dtype=dtype)
+        params = init_mlp([n_x, *hidden, int(y.max()) + 1], seed=seed, dtype=dtype)
     else:
         params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
-    L = len(params) // 2
     # One row per example, C-contiguous: a free view when X came from normalize(..., float32).
     rows = np.ascontiguousarray(X.T, dtype=dtype)
-    has_val = X_val is not None
-    if has_val:
-        y_val = _labels(y_val, np.shape(X_val)[1])
-    opt = optimizer if optimizer is not None else Adam(lr=learning_rate)
-    ws = _Workspace(params, L, min(batch_size, m), dtype)
-    rng = np.random.default_rng(seed + 1)
-    history = {"loss": [], "train_accuracy": [], "lr": [], "seconds": []}
-    if has_val:
-        history["val_accuracy"] = []
-    bar = range(epochs)
-    if progress:
-        from tqdm.auto import trange
-
-        bar = trange(epochs, desc="MLP " + "-".join(map(str, layer_dims_of(params))), unit="epoch")
-    train_time = time.perf_counter() - t_start
-    cpu_time = time.process_time() - c_start
-    for epoch in bar:
-        t0, c0 = time.perf_counter(), time.process_time()
-        lr = learning_rate * lr_decay ** epoch
-        opt.lr = lr
-        order = rng.permutation(m)
-        total_loss, total_correct = 0.0, 0
-        for start in range(0, m, batch_size):
-            idx = order[start:start + batch_size]
-            yb = y[idx]
-            loss, grads, correct = ws.loss_and_grads(ws.gather(rows, idx), yb, params)
-            total_loss += loss * len(idx)
-            total_correct += correct
-            opt.step(params, grads)
-            if weight_decay:
-                for l in range(1, L + 1):
-                    params[f"W{l}"] *= 1 - lr * weight_decay
-        train_time += time.perf_counter() - t0
-        cpu_time += time.process_time() - c0
-        history["loss"].append(total_loss / m)
-        history["train_accuracy"].append(total_correct / m)
-        history["lr"].append(lr)
-        history["seconds"].append(train_time)
-        postfix = {"loss": f"{total_loss / m:.4f}"}
-        if has_val:
-            history["val_accuracy"].append(accuracy(params, X_val, y_val))
-            postfix["val acc"] = f"{history['val_accuracy'][-1]:.4f}"
-        if progress:
-            bar.set_postfix(postfix)
-        if time_limit is not None and train_time > time_limit:
-            break
-    if progress:
-        bar.close()
-    history["layer_dims"] = layer_dims_of(params)
-    history["train_seconds"] = train_time
-    history["train_cpu_seconds"] = cpu_time
-    return params, history
+    options = {"epochs": 8, "learning_rate": 2e-3, "lr_decay": 0.7,
+               "desc": "MLP " + "-".join(map(str, layer_dims_of(params))), **options}
+    step = adam_step(params, min(batch_size, m), optimizer, weight_decay)
+    return Solver(step, params, (rows, y), batch_size=batch_size, seed=seed + 1, axis=0, **options)

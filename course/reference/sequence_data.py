@@ -12,13 +12,11 @@ backpropagation through time (the gradient flows back ``bptt_truncate`` steps fr
 Everything is vectorised over the examples; the only loop is over time.
 """
 import math
-import time
 
 import numpy as np
 
 from course.reference import rnn_utils
 from course.reference.optimizers import Adam
-from utils.runtime import blas_threads
 from utils.sequence_data import rmse, sine_wave_dataset  # noqa: F401 (re-exported)
 
 
@@ -72,32 +70,30 @@ def rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate=None):
     return loss, grads
 
 
-def fit_rnn_regressor(X, Y, X_val=None, Y_val=None, n_a=32, epochs=400, learning_rate=0.01,
-                      bptt_truncate=10, clip_value=1.0, seed=0, progress=True):
-    """Train the RNN regressor full-batch with Adam, clipping and truncated BPTT.
+def rnn_regressor_solver(X, Y, X_val=None, Y_val=None, n_a=32, learning_rate=0.01, bptt_truncate=10, clip_value=1.0,
+                         seed=0, **options):
+    """A :class:`utils.solver.Solver` training the RNN regressor full-batch with Adam, clipping and
+    truncated BPTT.
 
     Args:
-        X ``(n_x, m, T_x)``, Y ``(n_y, m)``; optional validation data of the same layout.
-        progress: show a ``tqdm.auto`` bar.
+        X ``(n_x, m, T_x)``, Y ``(n_y, m)``; optional validation data of the same layout, whose
+            RMSE is recorded after every epoch (``history["val rmse"]``).
+        options: passed to the Solver (default ``epochs=400``), e.g. ``progress``.
     Returns:
-        parameters (dict) and history ``{"train rmse": [...], "val rmse": [...], "seconds": s}``
-        with one entry per epoch (RMSE measured before that epoch's update).
+        the Solver; ``solver.train()`` gives ``(parameters, history)``; ``history["loss"]`` holds
+        the loss ``mean(sum((y_hat - y)^2)) / 2`` before each update.
     """
-    parameters = init_rnn_regressor(X.shape[0], n_a, Y.shape[0], seed)
+    from utils.solver import Solver
+
     opt = Adam(lr=learning_rate)
-    history = {"train rmse": [], "val rmse": []}
-    steps = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
-        steps = tqdm(steps, desc="sine RNN", unit="epoch")
-    start = time.perf_counter()
-    with blas_threads(1):
-        for _ in steps:
-            loss, grads = rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate)
-            history["train rmse"].append(math.sqrt(2 * loss / Y.shape[0]))
-            if X_val is not None:
-                history["val rmse"].append(rmse(predict_rnn_regressor(X_val, parameters), Y_val))
-            rnn_utils.clip(grads, clip_value)
-            opt.step(parameters, grads)
-    history["seconds"] = time.perf_counter() - start
-    return parameters, history
+
+    def step(parameters, X, Y, lr):
+        loss, grads = rnn_regressor_loss_and_grads(X, Y, parameters, bptt_truncate)
+        opt.lr = lr
+        opt.step(parameters, rnn_utils.clip(grads, clip_value))
+        return parameters, loss
+
+    evaluate = None if X_val is None else (lambda p: {"val rmse": rmse(predict_rnn_regressor(X_val, p), Y_val)})
+    options = {"epochs": 400, "desc": "sine RNN", **options}
+    return Solver(step, init_rnn_regressor(X.shape[0], n_a, Y.shape[0], seed), (X, Y), learning_rate=learning_rate,
+                  evaluate=evaluate, **options)

@@ -5,6 +5,7 @@
     rnn_utils      The two activation helpers of the RNN assignment (07_rnn), from assignment 01
     runtime        Run-time switches shared by every notebook
     sequence_data  The sine-wave sequence data set of the RNN assignment (data only; no model)
+    solver         The course's one training loop, in the spirit of CS231n's ``Solver``
     testing        Friendly checks for the notebooks' test cells
     validate       Check your whole notebook before you submit: ``python -m utils.validate NOTEBOOK.ipynb``
 
