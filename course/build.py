@@ -27,17 +27,20 @@ def validate_assignment(assignment, root=COURSE_ROOT):
     return notebooks
 
 
-def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None):
+def generate_release(assignment, root=COURSE_ROOT, release_dir=None, db_url=None, lint=True):
     """Validate, then run nbgrader's generate_assignment and add the bundle's ``utils/``.
 
     Args:
+        lint: check the source against this course's authoring rules first (``course build``);
+            grading any nbgrader course leaves that to nbgrader's own validation.
         release_dir: where ``<assignment>/`` is written; default ``root/release``.
         db_url: gradebook that records the assignment and its source cells (autograding needs
             them to restore locked cells and hidden tests); default the course gradebook.
     Returns:
         the path of the generated ``release_dir/<assignment>`` folder.
     """
-    validate_assignment(assignment, root)
+    if lint:
+        validate_assignment(assignment, root)
     write_expected(assignment, root)
     overrides = {}
     if release_dir is not None:

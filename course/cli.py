@@ -8,17 +8,17 @@ from course.grading.inert import terminal_text
 from course.paths import COURSE_ROOT, CourseError, existing_assignments
 
 
-def _assignments(names):
-    return list(names) or existing_assignments()
+def _assignments(args):
+    return list(args.assignments) or existing_assignments(args.root)
 
 
 def cmd_build(args):
     from course.build import generate_release
 
-    for asg in _assignments(args.assignments):
+    for asg in _assignments(args):
         start = time.perf_counter()
-        out = generate_release(asg)
-        print(f"built {out.relative_to(COURSE_ROOT)} ({time.perf_counter() - start:.1f} s)")
+        out = generate_release(asg, args.root)
+        print(f"built {_shown(out, args.root)} ({time.perf_counter() - start:.1f} s)")
     return 0
 
 
@@ -27,8 +27,8 @@ def cmd_check(args):
 
     failures = 0
     print(f"{'assignment':18} {'source':>10} {'release':>8} {'source s':>9} {'release s':>10}  verdict")
-    for asg in _assignments(args.assignments):
-        r = check_assignment_grades(asg, timeout=args.timeout)
+    for asg in _assignments(args):
+        r = check_assignment_grades(asg, args.root, timeout=args.timeout)
         verdict = "ok" if r.ok else "FAILED"
         print(f"{asg:18} {r.source_score:>4g}/{r.max_score:<5g} {r.release_score:>8g} {r.source_seconds:>9.1f} "
               f"{r.release_seconds:>10.1f}  {verdict}", flush=True)
@@ -38,25 +38,25 @@ def cmd_check(args):
     return 1 if failures else 0
 
 
-def _shown(path):
+def _shown(path, root):
     path = Path(path)
-    return path.relative_to(COURSE_ROOT) if path.is_relative_to(COURSE_ROOT) else path
+    return path.relative_to(root) if path.is_relative_to(root) else path
 
 
-def _print_results(assignment, results, csv_path, db=None):
+def _print_results(root, assignment, results, csv_path, db=None):
     """The table and the CSV (two renderings of the same gradebook rows), and where points were lost."""
     from course.report import read_report, reasons, summary_table, write_csv
 
     print()
     print(f"Scores for {assignment}")
-    report = read_report(assignment, COURSE_ROOT, db, students=[r.student for r in results])
+    report = read_report(assignment, root, db, students=[r.student for r in results])
     print(summary_table(report))
     why = reasons(results)
     if why:
         print("\nWhere points were lost:")
         print(why)
     write_csv(report, csv_path)
-    print(f"\nCSV: {_shown(csv_path)}")
+    print(f"\nCSV: {_shown(csv_path, root)}")
     print(f"Feedback: feedback/<student>/{assignment}/*.html")
 
 
@@ -71,28 +71,28 @@ def cmd_grade(args):
     import signal
 
     from course.grading import find_submissions, grade_assignment
-    from course.grading.engine import GradingStopped
+    from course.grading.engine import GradingStopped, stop_on_signal
 
-    students = args.students or find_submissions(args.assignment)
+    students = args.students or find_submissions(args.assignment, args.root)
     if not students:
         raise CourseError(f"no submissions of {args.assignment} in submitted/")
-    missing = [s for s in students if not (COURSE_ROOT / "submitted" / s / args.assignment).is_dir()]
+    missing = [s for s in students if not (args.root / "submitted" / s / args.assignment).is_dir()]
     if missing:
         raise CourseError(f"no submission folder submitted/<student>/{args.assignment}/ for: "
                           + ", ".join(terminal_text(s, 80) for s in missing))
     from course.grading.sandbox import MB, Limits
 
-    limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, cpu_seconds=args.cpu_time,
+    limits = Limits(notebook_timeout=args.notebook_timeout, cpu_seconds=args.cpu_time,
                     memory=args.memory * MB, output=args.output_limit * 1024)
 
-    def stop(signum, frame):
-        raise GradingStopped(signum)
-    signal.signal(signal.SIGTERM, stop)
+    # SIGTERM and Ctrl-C stop the run cleanly (nbgrader would take a KeyboardInterrupt raised while it
+    # grades for that submission's failure)
+    previous = {sig: signal.signal(sig, stop_on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     bar, tick = _progress(len(students))
     done = []
     start = time.perf_counter()
     try:
-        results = grade_assignment(args.assignment, students=students, db_url=args.db, timeout=args.timeout,
+        results = grade_assignment(args.assignment, args.root, students=students, db_url=args.db, timeout=args.timeout,
                                    feedback=not args.no_feedback, progress=lambda r: (done.append(r), tick(r)),
                                    workers=args.workers, executor=args.executor, scheduler=args.scheduler,
                                    limits=limits, isolate=not args.no_isolation, force=args.force, wait=args.wait,
@@ -104,11 +104,12 @@ def cmd_grade(args):
               f"run the same command again to grade the rest", file=sys.stderr)
         return 128 + signum
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    bar.close()
+        bar.close()  # before any message: an error never shares the progress bar's line
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s")
-    _print_results(args.assignment, results, args.csv or COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv",
-                   args.db)
+    _print_results(args.root, args.assignment, results,
+                   args.csv or args.root / "reports" / f"{args.assignment}_grades.csv", args.db)
     failed = [r for r in results if r.status == "failed"]
     if failed:
         print(f"\n{len(failed)} submission(s) could not be graded (the grader's failure, not the student's; "
@@ -124,7 +125,7 @@ def cmd_status(args):
     from course.grading.inert import terminal_text
     from course.nbgrader_api import make_api
 
-    store = JobStore(args.db or make_api(COURSE_ROOT).coursedir.db_url)
+    store = JobStore(args.db or make_api(args.root).coursedir.db_url)
     try:
         rows = store.states(args.assignment)
     finally:
@@ -142,16 +143,16 @@ def cmd_status(args):
     return 0
 
 
-def _export_canvas(api, assignments, to):
+def _export_canvas(api, assignments, to, root):
     from nbgrader.api import Gradebook
 
     from course.exports import CanvasExportPlugin
 
-    to = Path(to or COURSE_ROOT / "reports" / "canvas_grades.csv")
+    to = Path(to or root / "reports" / "canvas_grades.csv")
     plugin = CanvasExportPlugin(config=api.config, to=str(to), assignment=list(assignments))
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         plugin.export(gb)
-    print(f"Canvas gradebook CSV: {_shown(to)}")
+    print(f"Canvas gradebook CSV: {_shown(to, root)}")
 
 
 def cmd_export(args):
@@ -161,7 +162,7 @@ def cmd_export(args):
     from course.nbgrader_api import make_api
     from course.report import read_report, summary_table, write_csv
 
-    api = make_api(COURSE_ROOT, db_url=args.db)
+    api = make_api(args.root, db_url=args.db)
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         known = [a.name for a in gb.assignments]
     unknown = [a for a in args.assignments if a not in known]
@@ -169,15 +170,15 @@ def cmd_export(args):
         raise CourseError(f"not in the gradebook: {', '.join(terminal_text(a, 80) for a in unknown)} "
                           f"(it has: {', '.join(known) or 'nothing yet'})")
     if args.canvas:
-        _export_canvas(api, args.assignments, args.to)
+        _export_canvas(api, args.assignments, args.to, args.root)
         return 0
     if args.to and len(args.assignments) != 1:
         raise CourseError("--to names one file: give one assignment (or --canvas)")
     for asg in args.assignments or known:
-        report = read_report(asg, COURSE_ROOT, args.db)
+        report = read_report(asg, args.root, args.db)
         print(f"\nScores for {asg}")
         print(summary_table(report))
-        print(f"CSV: {_shown(write_csv(report, args.to or COURSE_ROOT / 'reports' / f'{asg}_grades.csv'))}")
+        print(f"CSV: {_shown(write_csv(report, args.to or args.root / 'reports' / f'{asg}_grades.csv'), args.root)}")
     return 0
 
 
@@ -186,27 +187,27 @@ def cmd_demo(args):
     from course.grading import grade_assignment
     from course.submissions import demo_class
 
-    for asg in existing_assignments():
-        generate_release(asg)
-    print(f"release/ rebuilt for {', '.join(existing_assignments())}")
-    cases = demo_class(args.assignment, COURSE_ROOT / "submitted")
+    for asg in existing_assignments(args.root):
+        generate_release(asg, args.root)
+    print(f"release/ rebuilt for {', '.join(existing_assignments(args.root))}")
+    cases = demo_class(args.assignment, args.root / "submitted", args.root)
     print(f"demo class of {args.assignment} written to submitted/:")
     for student, what in cases.items():
         print(f"  {student:20} {what}")
     bar, tick = _progress(len(cases))
     start = time.perf_counter()
-    results = grade_assignment(args.assignment, students=list(cases), timeout=args.timeout, progress=tick,
-                               workers=args.workers)
+    results = grade_assignment(args.assignment, args.root, students=list(cases), timeout=args.timeout,
+                               progress=tick, workers=args.workers)
     bar.close()
     print(f"graded {len(results)} submissions in {time.perf_counter() - start:.1f} s")
-    _print_results(args.assignment, results, COURSE_ROOT / "reports" / f"{args.assignment}_grades.csv")
+    _print_results(args.root, args.assignment, results, args.root / "reports" / f"{args.assignment}_grades.csv")
     return 0
 
 
 def cmd_lab(args):
     from course.lab import run_lab
 
-    return run_lab(port=args.port, open_browser=not args.no_browser)
+    return run_lab(port=args.port, open_browser=not args.no_browser, root=args.root)
 
 
 def cmd_bench(args):
@@ -219,15 +220,15 @@ def cmd_bench(args):
 def cmd_release(args):
     from course.bundle import stale_utils, write_bundle
 
-    out = Path(args.out).resolve() if args.out else COURSE_ROOT / "dist"
-    for asg in _assignments(args.assignments):
-        stale = stale_utils(asg)
+    out = Path(args.out).resolve() if args.out else args.root / "dist"
+    for asg in _assignments(args):
+        stale = stale_utils(asg, args.root)
         if stale:
             print(f"note: release/{asg}/utils is not up to date ({', '.join(stale)}); "
                   f"run `python -m course build {asg}` so that nbgrader's exchange ships the same", file=sys.stderr)
-        folder = write_bundle(asg, out)
+        folder = write_bundle(asg, out, args.root)
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-        shown = folder.relative_to(COURSE_ROOT) if folder.is_relative_to(COURSE_ROOT) else folder
+        shown = _shown(folder, args.root)
         print(f"{shown}/ and {shown}.zip: {len(files)} files")
         for name in files:
             print(f"  {name}")
@@ -243,6 +244,8 @@ def cmd_validate(args):
 def build_parser():
     prog = "course" if Path(sys.argv[0]).name == "course" else "python -m course"
     parser = argparse.ArgumentParser(prog=prog, description="The workbook's instructor tool.")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="the nbgrader course directory (default: the current directory, as nbgrader)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="validate source notebooks and generate release/")
@@ -261,7 +264,8 @@ def build_parser():
     p.add_argument("--executor", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", help="Dask scheduler address, tcp://HOST:PORT (with --executor dask)")
     p.add_argument("--db", help="gradebook URL (default: sqlite gradebook.db in the course root)")
-    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--timeout", type=int, default=None,
+                   help="seconds per cell (default: the course's Execute.timeout, as nbgrader autograde)")
     p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     from course.grading.sandbox import MB, Limits
     limits = Limits()  # the defaults below are the sandbox's own
@@ -327,6 +331,7 @@ def main(argv=None):
     # `.venv/bin/course` and `.venv/bin/python -m course` work without an activated environment.
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     args = build_parser().parse_args(argv)
+    args.root = args.root.resolve() if args.root else COURSE_ROOT
     try:
         return args.func(args)
     except CourseError as err:

@@ -17,6 +17,6 @@ def lab_command(port=8888, open_browser=True, extra=(), notebook_dir=None):
     return cmd + list(extra)
 
 
-def run_lab(port=8888, open_browser=True, extra=()):
+def run_lab(port=8888, open_browser=True, extra=(), root=COURSE_ROOT):
     # from the course root, so that nbgrader's Validate button finds nbgrader_config.py
-    return subprocess.call(lab_command(port, open_browser, extra), cwd=COURSE_ROOT)
+    return subprocess.call(lab_command(port, open_browser, extra, notebook_dir=root / "release"), cwd=root)

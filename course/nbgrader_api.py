@@ -22,17 +22,19 @@ def make_api(root=COURSE_ROOT, db_url=None, overrides=None):
 
     Args:
         root: the course directory (holding source/, release/, submitted/ ...); the settings
-            always come from this course's ``nbgrader_config.py``.
+            come from its ``nbgrader_config.py`` (a scratch root without one: from
+            :data:`COURSE_ROOT`'s).
         db_url: SQLAlchemy URL of the gradebook; default: the config's (SQLite in ``root``).
         overrides: a dict ``{"Section": {"trait": value}}`` merged over the config, e.g.
             ``{"Execute": {"timeout": 20}}`` or ``{"CourseDirectory": {"release_directory": tmp}}``.
     """
     root = Path(root).resolve()
-    config = load_config(COURSE_ROOT)  # the course's settings apply to scratch roots too
+    own = (root / "nbgrader_config.py").is_file()
+    config = load_config(root if own else COURSE_ROOT)  # a scratch root gets the course's settings
     config.CourseDirectory.root = str(root)
     if db_url:
         config.CourseDirectory.db_url = db_url
-    elif root != COURSE_ROOT or "db_url" not in config.CourseDirectory:
+    elif not own or "db_url" not in config.CourseDirectory:
         config.CourseDirectory.db_url = "sqlite:///" + str(root / "gradebook.db")
     for section, traits in (overrides or {}).items():
         for trait, value in traits.items():

@@ -1,7 +1,23 @@
 """Where things are in the course directory, and the error every command reports cleanly."""
+import os
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # in a clone of this repository: its course
+
+
+def find_course_root(start=None):
+    """The course directory, found as nbgrader finds its ``nbgrader_config.py``: ``start`` (default:
+    the current directory) when it holds one; else the clone this package runs from, when it is a
+    course; else ``start`` (commands then say what is missing)."""
+    start = Path(start or os.getcwd()).resolve()
+    if (start / "nbgrader_config.py").is_file():
+        return start
+    if (PACKAGE_ROOT / "nbgrader_config.py").is_file() and (PACKAGE_ROOT / "source").is_dir():
+        return PACKAGE_ROOT
+    return start
+
+
+COURSE_ROOT = find_course_root()  # the default of every function that takes ``root``
 
 ASSIGNMENTS = (
     "01_activations",

@@ -177,6 +177,7 @@ def _nbgrader_export(course, tmp_path, *args):
     return _csv(tmp_path / "canvas.csv")
 
 
+@pytest.mark.slow  # runs `nbgrader export` in a subprocess
 def test_canvas_export_through_nbgrader_export(course, tmp_path):
     theirs = _nbgrader_csv(course, tmp_path)
     lines = _nbgrader_export(course, tmp_path)
@@ -193,6 +194,7 @@ def test_canvas_export_through_nbgrader_export(course, tmp_path):
     assert not _formulas(cells), _formulas(cells)
 
 
+@pytest.mark.slow  # runs `nbgrader export` in a subprocess
 def test_canvas_export_filters_and_settings(course, tmp_path):
     lines = _nbgrader_export(course, tmp_path, "--student=['ada','dot']", "--CanvasExportPlugin.id_column=ID",
                              "--CanvasExportPlugin.missing_score=")
@@ -200,6 +202,7 @@ def test_canvas_export_filters_and_settings(course, tmp_path):
     assert all(line[3] == "" for line in lines[2:])
 
 
+@pytest.mark.slow  # runs `nbgrader export` in a subprocess
 def test_course_export_writes_the_same_files(course, tmp_path, capsys):
     from course.cli import main
 
@@ -219,13 +222,14 @@ def test_course_grade_prints_and_writes_the_gradebook_rows(course, tmp_path, cap
     from course.grading.results import SubmissionResult
 
     results = [SubmissionResult("ada", ASG, 10.0), SubmissionResult("dot", ASG, 10.0, error="lost", status="failed")]
-    _print_results(ASG, results, tmp_path / "g.csv", db=course[1])
+    _print_results(course[0], ASG, results, tmp_path / "g.csv", db=course[1])
     report = read_report(ASG, course[0], db_url=course[1], students=["ada", "dot"])
     assert summary_table(report) in capsys.readouterr().out
     assert _csv(tmp_path / "g.csv") == _csv(write_csv(report, tmp_path / "direct.csv"))
     assert [row[0] for row in _csv(tmp_path / "g.csv")[1:]] == ["ada", "dot"]
 
 
+@pytest.mark.slow  # builds a wheel with pip
 def test_wheel_has_the_course_command_and_every_package(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

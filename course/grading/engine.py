@@ -13,14 +13,17 @@ import dataclasses
 import multiprocessing
 import os
 import shutil
+import signal
 import stat
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from sqlalchemy.exc import OperationalError
 
 from course.build import generate_release
+from course.grading.inert import terminal_text
 from course.grading.jobs import JobStore, checksum, retrying, run_lock, to_grade
 from course.grading.results import SubmissionResult, assignment_layout, cell_rows, read_results
 from course.grading.sandbox import Limits
@@ -149,11 +152,33 @@ def store_answer(gb, assignment, answer):
         if r is None or answer.get("error"):
             g.auto_score, g.needs_manual_grade = 0.0, False
         else:
-            g.auto_score, g.needs_manual_grade = r["auto_score"], r["needs_manual_grade"]
+            # nbgrader's SaveAutoGrades: a cell graded by hand before, or without an auto score, is reviewed
+            g.auto_score = r["auto_score"]
+            g.needs_manual_grade = g.manual_score is not None or g.auto_score is None
     for notebook, cell, c in cell_rows(gb, Comment, sub.id).all():
         if f"{notebook}/{cell}" in comments:
             c.auto_comment = comments[f"{notebook}/{cell}"]
     gb.db.commit()
+
+
+def _copy_due_dates(db_url, template_url, course_id, assignment, students):
+    """Give the workers' template the assignment's due date, and return each student's extension
+    (seconds) from the real gradebook: nbgrader's AssignLatePenalties then computes the same
+    penalties in the worker as it would here."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url, course_id) as real, Gradebook(template_url, course_id) as template:
+        due = real.find_assignment(assignment).duedate
+        template.update_or_create_assignment(assignment, duedate=due)
+        extensions = {}
+        for student in students:
+            try:
+                extension = real.find_submission(assignment, student).extension
+            except MissingEntry:
+                continue
+            if extension is not None:
+                extensions[student] = extension.total_seconds()
+    return extensions
 
 
 def _replace_tree(folder, files):
@@ -191,12 +216,31 @@ def _failed(job, why):
             "seconds": 0.0, "cell_seconds": 0.0, "problems": [], "stopped": "", "infra": True}
 
 
-class GradingStopped(Exception):
-    """SIGTERM (or SIGINT) ended the run; what finished is recorded, a rerun resumes."""
+class GradingStopped(BaseException):
+    """SIGTERM (or SIGINT) ended the run; what finished is recorded, a rerun resumes.
+
+    A BaseException, as KeyboardInterrupt: no ``except Exception`` on its way (the grader's own,
+    SQLAlchemy's, nbgrader's) turns the stop into a failed or zero-scored submission."""
 
     def __init__(self, signum):
         super().__init__(f"stopped by signal {signum}")
         self.signum = signum
+
+
+_stops = []  # the signals that asked this process's grading run to stop
+
+
+def stop_on_signal(signum, frame=None):
+    """Handler of SIGTERM and SIGINT while ``grade_assignment`` runs: raises GradingStopped, and
+    remembers the stop, since nbgrader's API catches whatever is raised while it grades a
+    submission in this process (``capture_log``): that submission's answer is then dropped."""
+    _stops.append(signum)
+    raise GradingStopped(signum)
+
+
+def _check_stop():
+    if _stops:
+        raise GradingStopped(_stops[-1])
 
 
 def _stop_processes(pool):
@@ -205,8 +249,8 @@ def _stop_processes(pool):
     Uses ``pool._processes`` (CPython's concurrent.futures, checked on 3.10-3.12): the public
     ``shutdown`` waits for running submissions, which is minutes, not seconds.
     """
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() sets it to None
     pool.shutdown(wait=False, cancel_futures=True)
-    procs = list(getattr(pool, "_processes", {}).values())
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
@@ -217,12 +261,21 @@ def _stop_processes(pool):
             proc.kill()
 
 
+def _pool_worker(preload):
+    """A pool worker's start: Ctrl-C sends SIGINT to the whole process group, and the grader alone
+    handles it (it stops the workers), so a worker and the zygote it starts ignore it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up(preload)
+
+
 # --- executors: each yields answers as they complete ------------------------------------------------
 def _run_inline(jobs, template, preload):
     from course.grading.worker import release_prepared_kernel
     try:
         for job in jobs:
-            yield grade_one(job, template)
+            answer = grade_one(job, template)
+            _check_stop()  # a stop nbgrader swallowed: this answer is not the submission's
+            yield answer
     finally:
         release_prepared_kernel()
 
@@ -243,7 +296,7 @@ def _run_pool(jobs, template, preload, workers, grade=grade_one):
 def _pool_round(pending, template, preload, workers, grade):
     """Grade ``pending`` (student -> job, emptied as answers come) in a new pool; True if it broke."""
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=warm_up, initargs=(preload,))
+                                  initializer=_pool_worker, initargs=(preload,))
     broken = False
     try:
         futures = {pool.submit(grade, job, template): s for s, job in pending.items()}
@@ -287,7 +340,7 @@ def _run_dask(jobs, template, preload, scheduler):
                 yield _failed(job, f"the Dask task failed: {type(err).__name__}: {err}"[:500])
 
 
-def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, timeout=DEFAULT_TIMEOUT,
+def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, timeout=None,
                      feedback=True, progress=None, workers=1, executor="local", scheduler=None,
                      limits=None, isolate=True, force=False, wait=False, notice=None):
     """Autograde every submission of ``assignment`` into the gradebook.
@@ -295,7 +348,8 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
     Args:
         students: ids to grade (default: every folder in ``submitted/`` holding the assignment).
         db_url: gradebook URL (default: the course's SQLite gradebook); PostgreSQL works too.
-        timeout: seconds a single cell may run before it is interrupted and scored 0.
+        timeout: seconds a single cell may run before it is interrupted and scored 0 (default: the
+            course's ``Execute.timeout``, as nbgrader).
         feedback: also write ``feedback/<student>/<assignment>/*.html``.
         progress: optional callable ``progress(result)`` called after each submission.
         workers: submissions graded at once on this machine (``executor="local"``).
@@ -314,6 +368,7 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
     missing = [s for s in students if not (root / "submitted" / s / assignment).is_dir()]
     if missing:  # a typo must not zero a student or delete their autograded folder
         raise CourseError(f"no submission folder submitted/<student>/{assignment}/ for: {', '.join(missing)}")
+    _stops.clear()
     with run_lock(root, assignment, wait=wait):
         return _grade(assignment, root, students, db_url, timeout, feedback, progress, workers, executor,
                       scheduler, limits, isolate, force, notice or (lambda message: None))
@@ -323,13 +378,16 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
            limits, isolate, force, notice):
     from nbgrader.api import Gradebook
 
+    api = make_api(root, db_url=db_url)
+    if timeout is None:
+        from nbgrader.preprocessors import Execute
+        timeout = Execute(config=api.config).timeout
     limits = dataclasses.replace(limits or Limits(), cell_timeout=timeout)  # the caller's object stays as it was
     if isolate and executor == "local":
         from course.grading.sandbox import isolation_available
         if isolation_available():  # never a silent fallback to an unsandboxed kernel
             raise CourseError(f"the grading sandbox is not available here: {isolation_available()}; "
                               "--no-isolation grades without it (the kernel then runs as you and can read the course)")
-    api = make_api(root, db_url=db_url)
     db_url = api.coursedir.db_url
     course_id = api.coursedir.course_id
     refused = {s: [] for s in students}
@@ -339,9 +397,10 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
     # The real gradebook records the assignment and its cells (nbgrader creates it if needed); the
     # template (a SQLite file every worker copies) does too, so workers never run generate_assignment.
     with tempfile.TemporaryDirectory() as tmp:
-        generate_release(assignment, root, release_dir=Path(tmp) / "release", db_url=db_url)
+        generate_release(assignment, root, release_dir=Path(tmp) / "release", db_url=db_url, lint=False)
         template_url = f"sqlite:///{tmp}/template.db"
-        generate_release(assignment, root, release_dir=Path(tmp) / "release2", db_url=template_url)
+        generate_release(assignment, root, release_dir=Path(tmp) / "release2", db_url=template_url, lint=False)
+        extensions = _copy_due_dates(db_url, template_url, course_id, assignment, students)
         template = (Path(tmp) / "template.db").read_bytes()
     store = JobStore(db_url)
     try:
@@ -351,20 +410,25 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
                    f"and unchanged; grading {len(todo)} (--force regrades all)")
         store.mark(assignment, todo, "queued", checksums=digests)
         answers = _dispatch(assignment, root, todo, files, api, db_url, course_id, timeout, feedback, workers,
-                            executor, scheduler, limits, isolate, template) if todo else iter(())
-        results = {}
+                            executor, scheduler, limits, isolate, template, extensions) if todo else iter(())
+        results, lost = {}, None
         with Gradebook(db_url, course_id) as gb:
             layout = assignment_layout(gb, assignment)
             try:
                 for answer in answers:
+                    _check_stop()
                     student = answer["student"]
                     result = _record(gb, store, layout, assignment, root, answer, feedback, refused.get(student))
                     results[student] = result
                     if progress:
                         progress(result)
+            except OperationalError as err:  # the database stayed unreachable through the retries
+                lost = err
+                raise CourseError(_database_lost(err, todo, results)) from None
             finally:
                 unfinished = [s for s in todo if s not in results]
-                store.mark(assignment, unfinished, "queued", "the run stopped before this submission was graded")
+                if lost is None:  # (they are still queued from the start of this run otherwise)
+                    store.mark(assignment, unfinished, "queued", "the run stopped before this submission was graded")
             for student in students:
                 if student not in results:  # graded by an earlier run: read back from the gradebook
                     folder = root / "autograded" / student / assignment
@@ -384,7 +448,9 @@ def _record(gb, store, layout, assignment, root, answer, feedback, refused):
         return result
     try:
         retrying(lambda: _store_or_rollback(gb, assignment, answer))
-    except Exception as err:  # noqa: BLE001 - the database stayed down: say so, a rerun resumes
+    except OperationalError:  # the database stayed down: the run cannot go on (_grade says what was saved)
+        raise
+    except Exception as err:  # noqa: BLE001 - this submission's rows were refused: say so, a rerun retries
         why = f"could not store the grades: {type(err).__name__}: {err}"[:500]
         store.mark(assignment, [student], "failed", why, attempt=True)
         return SubmissionResult(student, assignment, layout[0], error=why, status="failed")
@@ -411,25 +477,43 @@ def _record(gb, store, layout, assignment, root, answer, feedback, refused):
     return result
 
 
+def _database_lost(err, todo, results):
+    """The one-line message of a run the gradebook database left: what is saved, what is not."""
+    def names(students):
+        shown = ", ".join(terminal_text(s, 60) for s in students[:20])
+        return (shown + (f" and {len(students) - 20} more" if len(students) > 20 else "")) or "none"
+    saved = [s for s in todo if s in results and results[s].status == "graded"]
+    failed = [s for s in todo if s in results and results[s].status != "graded"]
+    unsaved = [s for s in todo if s not in results]
+    first = (str(err.orig if getattr(err, "orig", None) is not None else err).strip().splitlines() or [""])[0]
+    return (f"the gradebook database stopped answering ({type(err).__name__}: {terminal_text(first, 200)}); "
+            f"saved in this run: {names(saved)}; " + (f"failed (reason in `course status`): {names(failed)}; "
+                                                      if failed else "")
+            + f"not saved: {names(unsaved)}; run the same command again when the database is back: it resumes")
+
+
 def _store_or_rollback(gb, assignment, answer):
     try:
         store_answer(gb, assignment, answer)
-    except Exception:
+    except BaseException:  # a stop (GradingStopped) too: no half-written submission stays locked
         gb.db.rollback()
         raise
 
 
 def _dispatch(assignment, root, students, files, api, db_url, course_id, timeout, feedback, workers, executor,
-              scheduler, limits, isolate, template):
+              scheduler, limits, isolate, template, extensions):
     """Hand the jobs to an executor; yields the workers' answers as they come."""
     preload = preload_modules(assignment, root)
     # the kernel's working directory gets the student's bundle (release/ASG: data files and its utils/ subset)
     source_files = (_files(root / "release" / assignment, skip_notebooks=True)
                     or _files(root / "source" / assignment, skip_notebooks=True))
     checks_dir = checks_folder(api, root)
+    # the course's own settings travel with each job (a worker may run anywhere)
+    config = (root / "nbgrader_config.py").read_text() if (root / "nbgrader_config.py").is_file() else ""
     jobs = [{"assignment": assignment, "student": student, "course_id": course_id, "files": files[student],
              "source_files": source_files, "timeout": timeout, "limits": vars(limits).copy(), "feedback": feedback,
-             "isolate": isolate, "preload": preload, "checks_dir": checks_dir}
+             "isolate": isolate, "preload": preload, "checks_dir": checks_dir, "config": config,
+             "extension": extensions.get(student)}
             for student in students]
     if executor == "dask":
         yield from _run_dask(jobs, template, preload, scheduler)

@@ -115,6 +115,15 @@ def read_rows(db_url, course_id, assignment, student):
     return rows
 
 
+def _set_extension(db_url, job):
+    from datetime import timedelta
+
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url, job["course_id"]) as gb:
+        gb.update_or_create_student(job["student"])
+        gb.update_or_create_submission(job["assignment"], job["student"], extension=timedelta(seconds=job["extension"]))
+
+
 def _last_line(outcome):
     text = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()
     interesting = [line for line in text if "Error" in line or "error" in line]
@@ -155,9 +164,9 @@ def grade_one(job, gradebook=None):
         ``feedback`` (relative path -> bytes), ``seconds`` (wall), ``cell_seconds`` (time the kernel
         spent executing cells), ``problems`` (integrity checks that failed), ``stopped``.
     """
-    from course.grading.checked_execute import CheckedExecute, SubmissionRun, submission_run
+    from course.grading.checked_execute import SubmissionRun, submission_run
     from course.grading.provisioner import SandboxKernelManager
-    from course.nbgrader_api import make_api
+    from course.nbgrader_api import load_config, make_api
 
     start = time.perf_counter()
     asg, student = job["assignment"], job["student"]
@@ -173,6 +182,8 @@ def grade_one(job, gradebook=None):
         folder = scratch / "submitted" / student / asg
         folder.mkdir(parents=True)
         _write_tree(folder, job["files"])
+        if job.get("config"):  # the course's nbgrader_config.py: make_api(scratch) loads it
+            (scratch / "nbgrader_config.py").write_text(job["config"])
         (scratch / "source" / asg).mkdir(parents=True)
         # nbgrader copies the source folder's files into autograded/: the data, not the bundle's utils/
         _write_tree(scratch / "source" / asg, {k: v for k, v in job.get("source_files", {}).items()
@@ -184,6 +195,8 @@ def grade_one(job, gradebook=None):
         db_url = f"sqlite:///{db}"
         nbgrader_speedups.close_connections(db_url)
         db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
+        if job.get("extension"):  # the student's extension of the due date (nbgrader's late penalties)
+            _set_extension(db_url, job)
         answer["error"] = submission_problem(folder)
         why = _grader_problem(job)
         if why:  # the grader cannot judge here: a failure to retry, never a 0
@@ -196,16 +209,10 @@ def grade_one(job, gradebook=None):
                 # one notebook: once its kernel is shut down, no kernel of this submission remains,
                 # so the next submission's kernel can boot during nbgrader's bookkeeping
                 run.after_kernel = lambda: _prepare_next(job)
-            from nbconvert.preprocessors import ClearMetadataPreprocessor
-            from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                                SaveAutoGrades)
-            # nbgrader's autograde pipeline (nbgrader 0.9.6), with the hardened Execute
-            pipeline = [CheckedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-                        AssignLatePenalties, CheckCellMetadata]
             api = make_api(scratch, db_url=db_url, overrides={
                 "Execute": {"timeout": int(job["timeout"])},
                 "ExecutePreprocessor": {"timeout": int(job["timeout"])},
-                "Autograde": {"autograde_preprocessors": pipeline},
+                "Autograde": {"autograde_preprocessors": autograde_pipeline(load_config(scratch))},
                 "CheckedExecute": {"checks_dir": job.get("checks_dir", ""), "sandbox": SandboxKernelManager,
                                    "allow_unsandboxed": not box.isolate},
                 # nbconvert validates the whole notebook after every preprocessor (a dozen times per
@@ -283,6 +290,18 @@ def _take_kernel(job):
         _stop_kernel(km)
         shutil.rmtree(work, ignore_errors=True)
     return _new_kernel(job)
+
+
+def autograde_pipeline(config):
+    """The course's autograde preprocessors (nbgrader's default unless its config names others),
+    with CheckedExecute in the place of nbgrader's Execute."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+    from traitlets.utils.importstring import import_item
+
+    from course.grading.checked_execute import CheckedExecute
+    pipeline = [import_item(p) if isinstance(p, str) else p for p in Autograde(config=config).autograde_preprocessors]
+    return [CheckedExecute if p is Execute else p for p in pipeline]
 
 
 def _prepare_next(job):
