@@ -190,17 +190,18 @@ def cmd_demo(args):
     for asg in existing_assignments(args.root):
         generate_release(asg, args.root)
     print(f"release/ rebuilt for {', '.join(existing_assignments(args.root))}")
-    cases = demo_class(args.assignment, args.root / "submitted", args.root)
-    print(f"demo class of {args.assignment} written to submitted/:")
-    for student, what in cases.items():
-        print(f"  {student:20} {what}")
-    bar, tick = _progress(len(cases))
-    start = time.perf_counter()
-    results = grade_assignment(args.assignment, args.root, students=list(cases), timeout=args.timeout,
-                               progress=tick, workers=args.workers)
-    bar.close()
-    print(f"graded {len(results)} submissions in {time.perf_counter() - start:.1f} s")
-    _print_results(args.root, args.assignment, results, args.root / "reports" / f"{args.assignment}_grades.csv")
+    for asg in args.assignment or existing_assignments(args.root):
+        cases = demo_class(asg, args.root / "submitted", args.root)
+        print(f"\ndemo class of {asg} written to submitted/:")
+        for student, what in cases.items():
+            print(f"  {student:20} {what}")
+        bar, tick = _progress(len(cases))
+        start = time.perf_counter()
+        results = grade_assignment(asg, args.root, students=list(cases), timeout=args.timeout, progress=tick,
+                                   workers=args.workers)
+        bar.close()
+        print(f"graded {len(results)} submissions in {time.perf_counter() - start:.1f} s")
+        _print_results(args.root, asg, results, args.root / "reports" / f"{asg}_grades.csv")
     return 0
 
 
@@ -299,7 +300,7 @@ def build_parser():
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="build, grade a demo class, print the table")
-    p.add_argument("--assignment", default="01_activations")
+    p.add_argument("--assignment", nargs="*", help="assignment ids (default: every assignment)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--timeout", type=int, default=15, help="seconds per cell (default 15)")
     p.set_defaults(func=cmd_demo)

@@ -85,28 +85,29 @@ def courses(tmp_path_factory):
     shutil.copytree(course, by_nbgrader)
     shutil.copytree(course, by_course)
     run(["nbgrader", "autograde", "ps1"], by_nbgrader)
-    run(["course", "grade", "ps1", "--workers", "2"], by_course)
-    return by_nbgrader, by_course
+    printed = run(["course", "grade", "ps1", "--workers", "2"], by_course).stdout
+    return by_nbgrader, by_course, printed
 
 
 def test_first_grading_records_the_same(courses):
-    by_nbgrader, by_course = courses
+    by_nbgrader, by_course, printed = courses
     expected = rows(by_nbgrader)
     assert expected["late", "problem1"] == 3.0  # the fixture is what it claims: a late penalty,
     assert expected["looper", "problem1", "correct_squares"][0] == 0  # a loop cut off by the timeout,
     assert expected["bitdiddle", "problem1", "sum_of_squares_equation"][2]  # an answer waiting for a manual grade
     assert rows(by_course) == expected
     assert export(by_course) == export(by_nbgrader)
+    assert "sum_of_squares_equation (0/1): waits for a manual grade" in printed
 
 
 def test_manual_grades_and_extensions_survive_a_regrade_as_in_nbgrader(courses):
-    for course in courses:
+    for course in courses[:2]:
         with Gradebook(f"sqlite:///{course}/gradebook.db", "course101") as gb:
             grade = gb.find_grade("sum_of_squares_equation", "problem1", "ps1", "bitdiddle")
             grade.manual_score, grade.needs_manual_grade = 1.0, False
             gb.find_submission("ps1", "late").extension = datetime.timedelta(days=40)
             gb.db.commit()
-    by_nbgrader, by_course = courses
+    by_nbgrader, by_course, _ = courses
     run(["nbgrader", "autograde", "ps1", "--force"], by_nbgrader)
     run(["course", "grade", "ps1", "--workers", "2", "--force"], by_course)
     expected = rows(by_nbgrader)

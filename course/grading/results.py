@@ -118,14 +118,15 @@ def cell_rows(gb, table, submission_id, *columns):
 
 
 def submission_scores(gb, assignment, student):
-    """{(notebook, grade_id): score} of one submission; {} if it has none."""
+    """{(notebook, grade_id): (score, needs_manual_grade)} of one submission; {} if it has none."""
     from nbgrader.api import Grade, MissingEntry
 
     try:
         submission = gb.find_submission(assignment, student)
     except MissingEntry:
         return {}
-    return {(notebook, cell): score for notebook, cell, score in cell_rows(gb, Grade, submission.id, Grade.score)}
+    return {(notebook, cell): (score, manual) for notebook, cell, score, manual
+            in cell_rows(gb, Grade, submission.id, Grade.score, Grade.needs_manual_grade)}
 
 
 def read_results(gb, layout, assignment, student, autograded_dir, seconds=0.0, error=""):
@@ -146,11 +147,12 @@ def read_results(gb, layout, assignment, student, autograded_dir, seconds=0.0, e
         messages = cell_messages(nb)
         result.cell_errors += own_cell_errors(nb)
         for name, cell_max in cells:
-            if (notebook, name) in scores:
-                score = scores[notebook, name] or 0.0
-            else:
-                score = 0.0
+            score, manual = scores.get((notebook, name), (None, False))
+            if (notebook, name) not in scores:
                 messages.setdefault(name, error or "not graded")
+            elif manual:
+                messages.setdefault(name, "waits for a manual grade")
+            score = score or 0.0
             message = messages.get(name, "") if score < cell_max else ""
             if score < cell_max and not message:
                 message = error or "cell missing or not run"
