@@ -22,14 +22,14 @@ setup: $(VENV)/.installed            ## virtual environment with every Python de
 system-deps:                          ## PostgreSQL and Chromium for the integration tests (root only; skipped otherwise)
 	@bash .ci/system-deps.sh
 
-demo: setup                           ## build the release, grade a demo class, print the table
+demo: setup                           ## build the release, grade a demo class per assignment, print the tables
 	$(PY) -m course demo --workers $(WORKERS)
 
 test: setup system-deps               ## the whole test suite
 	$(PY) -m pytest -n 2 --dist loadscope
 
-test-fast: setup                      ## unit tests only (no notebooks, no browser)
-	$(PY) -m pytest -m "not slow and not browser and not postgres and not dask"
+test-fast: setup                      ## the quick tests on 2 processes, under a minute (no slow, browser, PostgreSQL or Dask test)
+	$(PY) -m pytest -n 2 -m "not slow and not browser and not postgres and not dask"
 
 lab: setup                            ## JupyterLab on the release notebooks
 	$(PY) -m course lab

@@ -2,6 +2,7 @@
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 
@@ -9,6 +10,7 @@ def run(*args):
     return subprocess.run([sys.executable, "-m", "course", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # the `course build` process imports nbgrader before it checks the name
 def test_unknown_assignment():
     out = run("build", "99_nope")
     assert out.returncode == 2
@@ -16,6 +18,7 @@ def test_unknown_assignment():
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # the `course grade` process imports nbgrader before it checks the folders
 def test_grade_without_submissions(tmp_path):
     out = run("grade", "01_activations", "--students", "nobody_here", "--no-feedback", "--csv", str(tmp_path / "g.csv"))
     # a student with no folder is a typo to fix, not a 0: a clear error, nothing graded or written

@@ -24,6 +24,7 @@ from course.grading.provisioner import SandboxKernelManager, SandboxProvisioner
 from course.grading.sandbox import MB, Limits, Sandbox, isolation_available
 from course.paths import COURSE_ROOT
 
+pytestmark = pytest.mark.slow  # every test starts a sandboxed kernel
 needs_isolation = pytest.mark.skipif(bool(isolation_available()), reason=f"no kernel isolation: {isolation_available()}")
 
 

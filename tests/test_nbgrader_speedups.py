@@ -46,6 +46,7 @@ def test_cached_schema_validation_accepts_valid_metadata():
     MetadataValidator().validate_cell(nbgrader_cell())  # no exception
 
 
+@pytest.mark.slow  # asks alembic for the head revision (a few seconds)
 def test_alembic_head_is_asked_once_and_unchanged():
     import nbgrader.api as nbapi
     nbgrader_speedups.install()
@@ -62,6 +63,7 @@ def _template(folder):
     return path.read_bytes()
 
 
+@pytest.mark.slow  # a new gradebook runs `alembic heads` in a subprocess
 def test_a_scratch_gradebook_keeps_one_engine_and_no_open_connection():
     from nbgrader.api import Gradebook
     nbgrader_speedups.install()
@@ -90,6 +92,7 @@ def test_a_scratch_gradebook_keeps_one_engine_and_no_open_connection():
             assert after.engine is not engine  # forgotten: back to nbgrader's own behaviour
 
 
+@pytest.mark.slow  # a new gradebook runs `alembic heads` in a subprocess
 def test_other_gradebooks_are_untouched():
     from nbgrader.api import Gradebook
     nbgrader_speedups.install()
@@ -112,6 +115,7 @@ def _kernel():
     return km
 
 
+@pytest.mark.slow  # starts a sandboxed kernel
 def test_ready_client_leaves_no_start_up_message_behind():
     km = _kernel()
     assert km.ready.done() and km.ready.exception() is None
@@ -130,6 +134,7 @@ def test_ready_client_leaves_no_start_up_message_behind():
         run_sync(km.shutdown_kernel)(now=True)
 
 
+@pytest.mark.slow  # starts a sandboxed kernel
 def test_ready_client_reports_a_dead_kernel():
     km = _kernel()
     run_sync(km.shutdown_kernel)(now=True)
@@ -143,6 +148,7 @@ def test_ready_client_reports_a_dead_kernel():
         kc.stop_channels()
 
 
+@pytest.mark.slow  # starts a sandboxed kernel
 def test_the_provisioner_reports_the_kernels_own_exit_status():
     km = _kernel()
     kc = km.client()
@@ -157,6 +163,7 @@ def test_the_provisioner_reports_the_kernels_own_exit_status():
         run_sync(km.shutdown_kernel)(now=True)
 
 
+@pytest.mark.slow  # starts a sandboxed kernel
 def test_a_killed_kernel_is_gone_with_its_namespace():
     km = _kernel()
     provisioner = km.provisioner

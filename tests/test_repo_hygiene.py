@@ -25,6 +25,7 @@ def test_notebook_has_no_outputs(path):
     assert not dirty, f"{path}: cells {dirty} carry outputs; strip them (e.g. `jupyter nbconvert --clear-output --inplace`)"
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment for every assignment
 @pytest.mark.parametrize("assignment", assignments())
 def test_release_equals_fresh_build(assignment):
     diffs = fresh_build_differences(assignment, ROOT)

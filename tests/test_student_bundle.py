@@ -740,6 +740,7 @@ def test_bundle_has_no_answer_key_or_hidden_test(assignment, tmp_path):
 
 
 @pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.slow  # probe_results runs every probe in every bundle (subprocesses)
 def test_no_bundle_callable_reproduces_a_graded_function_of_this_or_a_later_assignment(assignment, probe_results):
     job = probe_results[assignment]
     if isinstance(job, Exception):
@@ -756,6 +757,7 @@ def test_no_bundle_callable_reproduces_a_graded_function_of_this_or_a_later_assi
         assert not result["classes"], f"autodiff classes in the bundle of {assignment}: {result['classes']}"
 
 
+@pytest.mark.slow  # probe_results runs every probe in every bundle (subprocesses)
 def test_the_probe_catches_a_leak(probe_results):
     """A bundle whose utils offers the answer key (under any name) is caught."""
     _, result = probe_results["leaky"]

@@ -226,6 +226,7 @@ def bundle(tmp_path):
     return write_bundle(ASG, tmp_path / "dist", make_zip=False)
 
 
+@pytest.mark.slow  # three Python processes in the bundle
 def test_student_command_runs_from_the_bundle_without_course(bundle):
     proc = student_validate(bundle, "--help")
     assert proc.returncode == 0, proc.stderr

@@ -212,6 +212,7 @@ ALTERNATIVES = [
 ]
 
 
+@pytest.mark.slow  # runs the whole check suite once per alternative
 @pytest.mark.parametrize("name, fn", ALTERNATIVES, ids=[f"{a[0]}-{i}" for i, a in enumerate(ALTERNATIVES)])
 def test_honest_alternatives_pass(name, fn):
     assert failed(ASG, with_(**{name: fn})) == []

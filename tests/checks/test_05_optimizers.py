@@ -191,6 +191,7 @@ HONEST = [
 ]
 
 
+@pytest.mark.slow  # runs the whole check suite once per alternative
 @pytest.mark.parametrize("name, fn", HONEST, ids=[f"{h[0]}-{i}" for i, h in enumerate(HONEST)])
 def test_honest_alternatives_pass(name, fn):
     with warnings.catch_warnings():

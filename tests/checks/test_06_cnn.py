@@ -185,6 +185,7 @@ HONEST = [
 ]
 
 
+@pytest.mark.slow  # runs the whole check suite once per alternative
 @pytest.mark.parametrize("name, fn", HONEST, ids=[f"{n}-{fn.__name__}" for n, fn in HONEST])
 def test_honest_alternatives_pass(name, fn):
     assert failed(ASG, {**reference(), name: fn}) == []

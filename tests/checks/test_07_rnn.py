@@ -41,6 +41,7 @@ def test_the_notebook_solution_passes_everything():
     assert failed(ASG, notebook_solution()) == []
 
 
+@pytest.mark.slow  # three runs of the whole check suite
 def test_every_student_sees_other_inputs_and_passes():
     for student in ("bob", "carol", "dave"):
         v = verdicts(ASG, reference(), student_id=student)
@@ -147,6 +148,7 @@ HONEST = [("rnn_cell_forward", loop_rnn_cell_forward), ("rnn_backward", tqdm_rnn
           ("sample", legacy_sample)]
 
 
+@pytest.mark.slow  # runs the whole check suite once per alternative
 @pytest.mark.parametrize("name, fn", HONEST, ids=[f"{n}-{i}" for i, (n, _) in enumerate(HONEST)])
 def test_honest_alternatives_pass(name, fn):
     with warnings.catch_warnings():
