@@ -198,7 +198,7 @@ def cmd_demo(args):
         bar, tick = _progress(len(cases))
         start = time.perf_counter()
         results = grade_assignment(asg, args.root, students=list(cases), timeout=args.timeout, progress=tick,
-                                   workers=args.workers)
+                                   workers=args.workers, force=True)  # a new demo class each time
         bar.close()
         print(f"graded {len(results)} submissions in {time.perf_counter() - start:.1f} s")
         _print_results(args.root, asg, results, args.root / "reports" / f"{asg}_grades.csv")

@@ -110,6 +110,15 @@ def test_an_oversized_submission_is_not_read(course):
     assert result.score == 0 and "not read" in result.error
 
 
+def test_a_resumed_run_keeps_the_reason_of_an_earlier_failure(course):
+    folder = course / "submitted" / "zed" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / "tiny.ipynb").write_text('{"cells": [')
+    [first] = grade_assignment("tiny", course, students=["zed"], timeout=10, feedback=False)
+    [again] = grade_assignment("tiny", course, students=["zed"], timeout=10, feedback=False)  # resumed, not regraded
+    assert "not valid JSON" in first.error and again.error == first.error and again.score == 0
+
+
 def test_course_status_shows_the_job(course, capsys):
     from course.cli import main
 

@@ -11,7 +11,6 @@ sequential one ``SEQUENTIAL_CMAP`` ("cividis"). Never encode a difference as red
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 from matplotlib.colors import LinearSegmentedColormap
 
 FIGSIZE = (6.4, 4.0)
@@ -31,6 +30,8 @@ if CMAP.name not in matplotlib.colormaps:
 def use_course_style():
     """Apply the workbook's plot theme: seaborn ``whitegrid``, notebook context, the colour-blind
     palette for ``C0, C1, ...``, the cividis map for images, and sized figures."""
+    import seaborn as sns  # here, not at the top: it loads scipy and pandas (a second and a half)
+
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
     plt.rcParams.update({"figure.figsize": FIGSIZE, "figure.dpi": 90, "axes.titlesize": "medium",
                          "image.cmap": SEQUENTIAL_CMAP})

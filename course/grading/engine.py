@@ -404,7 +404,8 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
         template = (Path(tmp) / "template.db").read_bytes()
     store = JobStore(db_url)
     try:
-        todo = to_grade(store.states(assignment), digests, force)
+        earlier = store.states(assignment)
+        todo = to_grade(earlier, digests, force)
         if len(todo) < len(students):
             notice(f"resuming: {len(students) - len(todo)} of {len(students)} submission(s) already graded "
                    f"and unchanged; grading {len(todo)} (--force regrades all)")
@@ -432,7 +433,8 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
             for student in students:
                 if student not in results:  # graded by an earlier run: read back from the gradebook
                     folder = root / "autograded" / student / assignment
-                    results[student] = read_results(gb, layout, assignment, student, folder)
+                    results[student] = read_results(gb, layout, assignment, student, folder,
+                                                    error=earlier.get(student, {}).get("reason") or "")
     finally:
         store.close()
     return [results[s] for s in students]
