@@ -80,10 +80,10 @@ def cmd_grade(args):
     if missing:
         raise CourseError(f"no submission folder submitted/<student>/{args.assignment}/ for: "
                           + ", ".join(terminal_text(s, 80) for s in missing))
-    from course.grading.sandbox import MB, Limits
+    from course.grading.options import grader_options
+    from course.nbgrader_api import make_api
 
-    limits = Limits(notebook_timeout=args.notebook_timeout, cpu_seconds=args.cpu_time,
-                    memory=args.memory * MB, output=args.output_limit * 1024)
+    grader = grader_options(make_api(args.root).config, {name: getattr(args, name) for name in GRADER_OPTIONS})
 
     # SIGTERM and Ctrl-C stop the run cleanly (nbgrader would take a KeyboardInterrupt raised while it
     # grades for that submission's failure)
@@ -93,9 +93,9 @@ def cmd_grade(args):
     start = time.perf_counter()
     try:
         results = grade_assignment(args.assignment, args.root, students=students, db_url=args.db, timeout=args.timeout,
-                                   feedback=not args.no_feedback, progress=lambda r: (done.append(r), tick(r)),
-                                   workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-                                   limits=limits, isolate=not args.no_isolation, force=args.force, wait=args.wait,
+                                   feedback=grader.feedback, progress=lambda r: (done.append(r), tick(r)),
+                                   workers=grader.workers, executor=grader.executor, scheduler=grader.scheduler,
+                                   limits=grader.limits(), isolate=grader.isolation, force=args.force, wait=args.wait,
                                    notice=lambda message: bar.write(message))
     except (KeyboardInterrupt, GradingStopped) as err:
         bar.close()
@@ -242,6 +242,31 @@ def cmd_validate(args):
     return validate_main(args.notebook, timeout=args.timeout)
 
 
+# `course grade`'s own options: traits of CourseGrader (course/grading/options.py), settable in
+# nbgrader_config.py as c.CourseGrader.<name> and here as --<name> (or --no-<name> for a switch)
+GRADER_OPTIONS = ("workers", "executor", "scheduler", "feedback", "isolation", "quick", "notebook_timeout",
+                  "cpu_time", "memory", "output_limit", "tmp_size", "workdir_size", "submission_size")
+
+
+def _grader_arguments(parser):
+    from traitlets import Bool, Enum, Float, Integer
+
+    from course.grading.options import CourseGrader
+
+    traits = CourseGrader.class_traits(config=True)
+    for name in GRADER_OPTIONS:
+        trait, flag = traits[name], "--" + name.replace("_", "-")
+        text = f"{trait.help} (c.CourseGrader.{name}; default {trait.default_value!r})"
+        if isinstance(trait, Bool):
+            parser.add_argument(f"--no-{name.replace('_', '-')}", dest=name, action="store_const", const=False,
+                                default=None, help=f"turn off: {text}")
+        elif isinstance(trait, Enum):
+            parser.add_argument(flag, dest=name, choices=list(trait.values), default=None, help=text)
+        else:
+            kind = int if isinstance(trait, Integer) else float if isinstance(trait, Float) else str
+            parser.add_argument(flag, dest=name, type=kind, default=None, help=text)
+
+
 def build_parser():
     prog = "course" if Path(sys.argv[0]).name == "course" else "python -m course"
     parser = argparse.ArgumentParser(prog=prog, description="The workbook's instructor tool.")
@@ -261,25 +286,10 @@ def build_parser():
     p = sub.add_parser("grade", help="autograde submitted/<student>/ASG, feedback, CSV, table")
     p.add_argument("assignment")
     p.add_argument("--students", nargs="*", help="only these students")
-    p.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", help="Dask scheduler address, tcp://HOST:PORT (with --executor dask)")
-    p.add_argument("--db", help="gradebook URL (default: sqlite gradebook.db in the course root)")
+    p.add_argument("--db", help="gradebook URL (default: the course's CourseDirectory.db_url)")
     p.add_argument("--timeout", type=int, default=None,
                    help="seconds per cell (default: the course's Execute.timeout, as nbgrader autograde)")
-    p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
-    from course.grading.sandbox import MB, Limits
-    limits = Limits()  # the defaults below are the sandbox's own
-    p.add_argument("--notebook-timeout", type=int, default=int(limits.notebook_timeout),
-                   help=f"wall-clock seconds per notebook (default {limits.notebook_timeout:g})")
-    p.add_argument("--cpu-time", type=int, default=limits.cpu_seconds,
-                   help=f"CPU seconds per kernel (default {limits.cpu_seconds})")
-    p.add_argument("--memory", type=int, default=limits.memory // MB,
-                   help=f"address-space limit per kernel, MB (default {limits.memory // MB})")
-    p.add_argument("--output-limit", type=int, default=limits.output // 1024,
-                   help=f"output kept per notebook, KB (default {limits.output // 1024})")
-    p.add_argument("--no-isolation", action="store_true",
-                   help="run kernels as this user without namespaces (rlimits only)")
+    _grader_arguments(p)
     p.add_argument("--csv", help="where to write the CSV (default reports/ASG_grades.csv)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded and unchanged")
     p.add_argument("--wait", action="store_true", help="wait for another run of ASG to end instead of refusing")

@@ -59,6 +59,7 @@ class Limits:
     tmp_size: int = 64 * MB            # size of the kernel's private /tmp, and of its /dev/shm
     workdir_size: int = 256 * MB       # bytes in the working directory beyond which the kernel is killed
     submission: int = 128 * MB         # bytes of a submission's files the grader reads (the rest is refused)
+    quick: bool = True                 # COURSE_QUICK=1: training cells run their short version
 
     def rlimits(self):
         return {"memory": self.memory, "cpu": self.cpu_seconds, "nproc": self.processes,
@@ -146,7 +147,8 @@ class Sandbox:
         env = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
         work = str(self.workdir)
         env[CACHE_ENV] = str(cache_path().parent)  # HOME changes below; the grader's cache stays the same
-        env.update(HOME=work, TMPDIR="/tmp" if self.isolate else work, COURSE_QUICK="1", MALLOC_ARENA_MAX="2",
+        env.update(HOME=work, TMPDIR="/tmp" if self.isolate else work, COURSE_QUICK="1" if self.limits.quick else "0",
+                   MALLOC_ARENA_MAX="2",
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    MPLCONFIGDIR=os.path.join(work, ".matplotlib"), IPYTHONDIR=os.path.join(work, ".ipython"),
                    PYDEVD_DISABLE_FILE_VALIDATION="1")
