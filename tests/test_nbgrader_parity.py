@@ -1,17 +1,20 @@
 """`course grade` in another nbgrader course records exactly what `nbgrader autograde` records.
 
-nbgrader's own quickstart course (`nbgrader quickstart course101`: two notebooks, manually graded
-answers, a task cell, an image), with a due date, a late-penalty plugin and a cell timeout in its
-own nbgrader_config.py. Four submissions (complete, untouched, late, an endless loop) in the
-exchange's `submitted/` layout with `timestamp.txt`. One copy is graded by `nbgrader autograde`,
-the other by the `course` command run from the course directory; then a manual grade and an
-extension are given in both and both regrade. Every gradebook row and nbgrader's export CSV agree.
+nbgrader's own quickstart course (`nbgrader quickstart course101`: ps1 has two notebooks,
+manually graded answers, a task cell, an image), with a late-penalty plugin and a cell timeout
+in its own nbgrader_config.py, plus an assignment of our own (ps2: two notebooks that reuse a
+grade id). Everything goes through nbgrader's exchange: release, fetch, submit (complete,
+untouched, an endless loop, and one after the due date), collect. One copy of the course is
+graded by `nbgrader autograde`, the other by the `course` command run from the course
+directory; then a manual grade and an extension are given in both and both regrade. Every
+gradebook row and nbgrader's export CSV agree.
 """
 import datetime
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -30,18 +33,44 @@ def run(cmd, cwd):
     return done
 
 
-def submit(course, student, folder, stamp, loop=False):
-    out = course / "submitted" / student / "ps1"
-    out.mkdir(parents=True)
-    for path in (course / folder / "ps1").iterdir():
-        shutil.copy(path, out / path.name)
-    (out / "timestamp.txt").write_text(stamp)
-    if loop:
-        nb = nbformat.read(out / "problem1.ipynb", as_version=4)
-        for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == "squares":
-                cell.source = "def squares(n):\n    while True:\n        pass\n"
-        nbformat.write(nb, out / "problem1.ipynb")
+def _loop(folder):
+    nb = nbformat.read(folder / "problem1.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "squares":
+            cell.source = "def squares(n):\n    while True:\n        pass\n"
+    nbformat.write(nb, folder / "problem1.ipynb")
+
+
+def exchange_submit(course, exchange, assignment, student, answers):
+    """Fetch ``assignment`` into the student's own folder, answer (``answers``: None leaves the
+    release untouched, "source" copies the solutions, a callable edits the solutions), submit."""
+    home = course.parent / "home" / student
+    home.mkdir(parents=True, exist_ok=True)
+    where = [f"--Exchange.root={exchange}", "--course", "course101"]
+    run(["nbgrader", "fetch_assignment", assignment, *where], home)
+    if answers is not None:
+        for path in (course / "source" / assignment).glob("*.ipynb"):
+            shutil.copy(path, home / assignment / path.name)
+        if callable(answers):
+            answers(home / assignment)
+    run(["nbgrader", "submit", assignment, f"--student={student}", *where], home)
+
+
+def own_assignment(course):
+    """ps2: notebooks a and b, each with a solution and a graded test cell called "answer"."""
+    meta = {"grade": False, "solution": True, "locked": False, "schema_version": 3}
+    for name, points in (("a", 1), ("b", 2)):
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"}})
+        nb.cells = [
+            nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION",
+                                      metadata={"nbgrader": dict(meta, grade_id="f")}),
+            nbformat.v4.new_code_cell("assert f(1) == 2", metadata={"nbgrader": {
+                "grade": True, "solution": False, "locked": True, "grade_id": "answer", "points": points,
+                "schema_version": 3}}),
+        ]
+        (course / "source" / "ps2").mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, course / "source" / "ps2" / f"{name}.ipynb")
 
 
 def rows(course):
@@ -49,8 +78,8 @@ def rows(course):
     the manual score, the manual-grading flag and the auto comment."""
     out = {}
     with Gradebook(f"sqlite:///{course}/gradebook.db", "course101") as gb:
-        for sub in gb.assignment_submissions("ps1"):
-            out[sub.student_id] = str(sub.timestamp)
+        for sub in gb.assignment_submissions("ps1") + gb.assignment_submissions("ps2"):
+            out[sub.student_id, sub.assignment.name] = str(sub.timestamp)
             for nb in sub.notebooks:
                 out[sub.student_id, nb.name] = nb.late_submission_penalty
                 for g in nb.grades:
@@ -72,20 +101,33 @@ def export(course):
 def courses(tmp_path_factory):
     base = tmp_path_factory.mktemp("parity")
     run(["nbgrader", "quickstart", "course101"], base)
-    course = base / "course101"
+    course, exchange = base / "course101", base / "exchange"
+    exchange.mkdir()
     with open(course / "nbgrader_config.py", "a") as f:
-        f.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\nc.Execute.timeout = 5\n')
-    run(["nbgrader", "db", "assignment", "add", "ps1", "--duedate=2030-01-01 00:00:00 UTC"], course)
-    run(["nbgrader", "generate_assignment", "ps1"], course)
-    submit(course, "bitdiddle", "source", "2029-12-01 10:00:00.000000 UTC")
-    submit(course, "hacker", "release", "2029-12-02 10:00:00.000000 UTC")
-    submit(course, "late", "source", "2030-02-01 10:00:00.000000 UTC")
-    submit(course, "looper", "source", "2029-12-01 11:00:00.000000 UTC", loop=True)
+        f.write(f'\nc.Exchange.root = "{exchange}"\nc.LateSubmissionPlugin.penalty_method = "zero"\n'
+                'c.Execute.timeout = 5\n')
+    own_assignment(course)
+    for assignment in ("ps1", "ps2"):
+        run(["nbgrader", "db", "assignment", "add", assignment, "--duedate=2099-01-01 00:00:00 UTC"], course)
+        run(["nbgrader", "generate_assignment", assignment], course)
+        run(["nbgrader", "release_assignment", assignment], course)
+    for student, answers in (("bitdiddle", "source"), ("hacker", None), ("looper", _loop)):
+        exchange_submit(course, exchange, "ps1", student, answers)
+    for student, answers in (("bitdiddle", "source"), ("hacker", None)):
+        exchange_submit(course, exchange, "ps2", student, answers)
+    due = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    run(["nbgrader", "db", "assignment", "add", "ps1", f"--duedate={due}"], course)
+    time.sleep(1.5)
+    exchange_submit(course, exchange, "ps1", "late", "source")  # after the due date
+    for assignment in ("ps1", "ps2"):
+        run(["nbgrader", "collect", assignment], course)
     by_nbgrader, by_course = base / "nbgrader", base / "course"
     shutil.copytree(course, by_nbgrader)
     shutil.copytree(course, by_course)
-    run(["nbgrader", "autograde", "ps1"], by_nbgrader)
-    printed = run(["course", "grade", "ps1", "--workers", "2"], by_course).stdout
+    printed = ""
+    for assignment in ("ps1", "ps2"):
+        run(["nbgrader", "autograde", assignment], by_nbgrader)
+        printed += run(["course", "grade", assignment, "--workers", "2"], by_course).stdout
     return by_nbgrader, by_course, printed
 
 
@@ -93,6 +135,7 @@ def test_first_grading_records_the_same(courses):
     by_nbgrader, by_course, printed = courses
     expected = rows(by_nbgrader)
     assert expected["late", "problem1"] == 3.0  # the fixture is what it claims: a late penalty,
+    assert expected["bitdiddle", "b", "answer"][0] == 2 and expected["hacker", "a", "answer"][0] == 0  # ps2,
     assert expected["looper", "problem1", "correct_squares"][0] == 0  # a loop cut off by the timeout,
     assert expected["bitdiddle", "problem1", "sum_of_squares_equation"][2]  # an answer waiting for a manual grade
     assert rows(by_course) == expected
