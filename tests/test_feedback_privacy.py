@@ -54,11 +54,6 @@ def secrets(assignment, *known_texts, min_length=6):
     return sorted({h for h in hidden if len(h) >= min_length and h not in known})
 
 
-def has_notebook_hidden_tests(assignment):
-    source = nbformat.read(str(COURSE_ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
-    return bool(hidden_lines(source))
-
-
 class _Text(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -124,17 +119,19 @@ def _render(nb, with_filter):
     return body
 
 
-@pytest.mark.parametrize("assignment", [a for a in RELEASED if has_notebook_hidden_tests(a)])
-def test_filter_removes_hidden_tests_from_rendered_source(assignment):
-    """The source notebook stands in for an autograded one (its test cells are the same)."""
-    nb = nbformat.read(str(COURSE_ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
-    visible = "\n".join(split_hidden(c.source)[0] for c in nb.cells)
-    secret = secrets(assignment, visible)
+def test_filter_removes_hidden_tests_from_rendered_source():
+    """Another course's graded cell with in-notebook hidden tests (this course's are grader-side)."""
+    secret = ["assert squares(7) == [1, 4, 9, 16, 25, 36, 49]", "assert hidden_marker_value == 271828"]
+    cell = new_code_cell("assert squares(1) == [1]\n### BEGIN HIDDEN TESTS\n" + "\n".join(secret)
+                         + "\n### END HIDDEN TESTS",
+                         metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                                "grade_id": "t", "points": 1}})
+    nb = new_notebook(cells=[cell])
     assert leaks(html_text(_render(nbformat.from_dict(nb), with_filter=False)), secret), \
         "the leak detector found nothing in an unfiltered rendering: it cannot be trusted"
     text = html_text(_render(nb, with_filter=True))
     assert leaks(text, secret) == []
-    assert "# (hidden tests ran here)" in text
+    assert "# (hidden tests ran here)" in text and "assert squares(1) == [1]" in text
 
 
 def _graded_cell(source, count, outputs):
