@@ -9,12 +9,15 @@ writer of the real gradebook (SQLite or any SQLAlchemy URL) and of ``autograded/
 ``feedback/``, so concurrent grading never locks or loses a grade.
 """
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import multiprocessing
 import os
 import shutil
 import signal
 import stat
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +29,7 @@ from course.build import generate_release
 from course.grading.inert import terminal_text
 from course.grading.jobs import JobStore, checksum, retrying, run_lock, to_grade
 from course.grading.results import SubmissionResult, assignment_layout, cell_rows, read_results
-from course.grading.sandbox import Limits
+from course.grading.sandbox import SCRATCH_ENV, Limits, scratch_base
 from course.grading.worker import grade_one, warm_up
 from course.nbgrader_api import make_api
 from course.paths import COURSE_ROOT, CourseError, check_assignment
@@ -210,6 +213,45 @@ def _replace_tree(folder, files):
         raise
 
 
+# Removes a run's scratch folder once the grader is gone, however it went (kill -9 included): it
+# waits for the end of a pipe only the grader holds, then for its workers and kernels to die.
+_REAPER = """
+import shutil, sys, time
+sys.stdin.buffer.read()
+for pause in (1, 2):
+    time.sleep(pause)
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+"""
+
+
+@contextlib.contextmanager
+def run_scratch():
+    """A scratch folder for this run (``COURSE_SCRATCH``: its workers' scratch courses, gradebooks
+    and kernel folders go there), removed when the run ends, and by a reaper if the grader is killed."""
+    folder = tempfile.mkdtemp(prefix="course-run-", dir=scratch_base())
+    previous = os.environ.get(SCRATCH_ENV)
+    os.environ[SCRATCH_ENV] = folder
+    read, write = os.pipe()
+    try:
+        subprocess.Popen([sys.executable, "-S", "-c", _REAPER, folder], stdin=read, start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.close(read)
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop(SCRATCH_ENV, None)
+        else:
+            os.environ[SCRATCH_ENV] = previous
+        from course.grading.sandbox import stop_zygote
+        from course.grading.worker import release_prepared_kernel
+        release_prepared_kernel()  # this process's kernel and zygote have their folders in it
+        stop_zygote()
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(write)
+
+
 def _failed(job, why):
     """The answer for a submission the grader could not grade (never stored as a 0)."""
     return {"student": job["student"], "error": why, "rows": None, "autograded": {}, "feedback": {},
@@ -369,7 +411,7 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
     if missing:  # a typo must not zero a student or delete their autograded folder
         raise CourseError(f"no submission folder submitted/<student>/{assignment}/ for: {', '.join(missing)}")
     _stops.clear()
-    with run_lock(root, assignment, wait=wait):
+    with run_lock(root, assignment, wait=wait), run_scratch():
         return _grade(assignment, root, students, db_url, timeout, feedback, progress, workers, executor,
                       scheduler, limits, isolate, force, notice or (lambda message: None))
 
@@ -396,7 +438,7 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
     digests = {s: checksum(f) for s, f in files.items()}
     # The real gradebook records the assignment and its cells (nbgrader creates it if needed); the
     # template (a SQLite file every worker copies) does too, so workers never run generate_assignment.
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=scratch_base()) as tmp:
         generate_release(assignment, root, release_dir=Path(tmp) / "release", db_url=db_url, lint=False)
         template_url = f"sqlite:///{tmp}/template.db"
         generate_release(assignment, root, release_dir=Path(tmp) / "release2", db_url=template_url, lint=False)

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from course.grading import nbgrader_speedups
-from course.grading.sandbox import Limits, Sandbox, isolation_available
+from course.grading.sandbox import Limits, Sandbox, isolation_available, scratch_base
 
 nbgrader_speedups.install()  # in every process that grades: pool and Dask workers, and the parent
 
@@ -67,14 +67,6 @@ def remove_scratch_gradebooks():
         nbgrader_speedups.forget_scratch_gradebook(f"sqlite:///{path}")
         shutil.rmtree(path.parent, ignore_errors=True)
     _gradebooks.clear()
-
-
-def scratch_base():
-    """Where scratch courses go: /dev/shm (RAM; SQLite commits cost nothing there) if usable."""
-    shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK):
-        return shm
-    return None
 
 
 def submission_problem(folder):

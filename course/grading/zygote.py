@@ -372,7 +372,10 @@ def serve(path, modules):
     srv.bind(path)
     os.chmod(path, 0o600)
     srv.listen(64)
-    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    def stop(*_):  # the grader or its worker ended: the socket's private folder goes with this zygote
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)
     me = os.getuid()
     while True:
