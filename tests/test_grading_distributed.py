@@ -5,6 +5,7 @@ The fixtures start, on 127.0.0.1, a throw-away PostgreSQL 15 server (initdb + pg
 (the ``dask`` CLI), and stop them cleanly afterwards (PID 1 here does not reap orphans). Where
 PostgreSQL or root is missing, the PostgreSQL test skips and says why.
 """
+import contextlib
 import glob
 import os
 import pwd
@@ -55,8 +56,10 @@ def postgres_missing():
     return ""
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
+@contextlib.contextmanager
+def postgres_server(database):
+    """A throw-away PostgreSQL server with ``database``; yields ``(url, stop, start)`` (stop and
+    start it again: the fault tests). Skips the test when it cannot run here."""
     why = postgres_missing()
     if why:
         pytest.skip(why)
@@ -70,16 +73,29 @@ def postgres_url():
     subprocess.run(as_pg + [str(pg_bin() / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
                    check=True, capture_output=True)
     ctl = as_pg + [str(pg_bin() / "pg_ctl"), "-D", str(data)]
-    subprocess.run(ctl + ["-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "-l", str(base / "log"),
-                          "-w", "start"], check=True, capture_output=True)
+
+    def start():
+        subprocess.run(ctl + ["-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "-l", str(base / "log"),
+                              "-w", "start"], check=True, capture_output=True)
+
+    def stop():
+        subprocess.run(ctl + ["-m", "fast", "-w", "stop"], check=True, capture_output=True)
+
+    start()
     try:
         import psycopg
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE gradebook")
-        yield f"postgresql://postgres@127.0.0.1:{port}/gradebook"
+            conn.execute(f"CREATE DATABASE {database}")
+        yield f"postgresql://postgres@127.0.0.1:{port}/{database}", stop, start
     finally:
         subprocess.run(ctl + ["-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with postgres_server("gradebook") as (url, _, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -546,39 +546,11 @@ def test_odd_student_ids_are_graded_and_shown_intact(ref):
 # --- the database stops mid-run ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def postgres():
-    """A private PostgreSQL server, started as tests/test_grading_distributed.py starts one, that a
-    test may stop and start again; yields ``(url, stop, start)``."""
-    from test_grading_distributed import free_port, pg_bin, postgres_missing
+    """A private PostgreSQL server that a test may stop and start again: ``(url, stop, start)``."""
+    from test_grading_distributed import postgres_server
 
-    why = postgres_missing()
-    if why:
-        pytest.skip(why)
-    base = Path(tempfile.mkdtemp(prefix="course-pgf-"))
-    os.chmod(base, 0o755)
-    shutil.chown(base, "postgres", "postgres")
-    data, port = base / "pg", free_port()
-    runuser = shutil.which("runuser", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
-    as_pg = [runuser or "runuser", "-u", "postgres", "--"]
-    subprocess.run(as_pg + [str(pg_bin() / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    ctl = as_pg + [str(pg_bin() / "pg_ctl"), "-D", str(data)]
-
-    def start_server():
-        subprocess.run(ctl + ["-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "-l", str(base / "log"),
-                              "-w", "start"], check=True, capture_output=True)
-
-    def stop_server():
-        subprocess.run(ctl + ["-m", "fast", "-w", "stop"], check=True, capture_output=True)
-
-    start_server()
-    try:
-        import psycopg
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE faults")
-        yield f"postgresql://postgres@127.0.0.1:{port}/faults", stop_server, start_server
-    finally:
-        subprocess.run(ctl + ["-m", "fast", "-w", "stop"], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_server("faults") as server:
+        yield server
 
 
 @pytest.mark.postgres
