@@ -68,6 +68,7 @@ def _progress(total):
 
 
 def cmd_grade(args):
+    import os
     import signal
 
     from course.grading import find_submissions, grade_assignment
@@ -102,6 +103,12 @@ def cmd_grade(args):
         signum = getattr(err, "signum", signal.SIGINT)
         print(f"stopped ({signal.Signals(signum).name}): {len(done)} submission(s) graded and saved; "
               f"run the same command again to grade the rest", file=sys.stderr)
+        if getattr(args, "exit_at_once", False):
+            # what the run owned is already gone (workers, kernels, scratch); the interpreter's own
+            # teardown (joining the process pool's threads) can take seconds on a busy machine
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(128 + signum)
         return 128 + signum
     finally:
         bar.close()  # before any message: an error never shares the progress bar's line
@@ -343,6 +350,7 @@ def main(argv=None):
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     args = build_parser().parse_args(argv)
     args.root = args.root.resolve() if args.root else COURSE_ROOT
+    args.exit_at_once = argv is None  # the command itself, not a caller of main() in its own process
     try:
         return args.func(args)
     except CourseError as err:
