@@ -14,7 +14,6 @@ import dataclasses
 import multiprocessing
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -34,7 +33,6 @@ from course.grading.worker import grade_one, warm_up
 from course.nbgrader_api import make_api
 from course.paths import COURSE_ROOT, CourseError, check_assignment
 
-DEFAULT_TIMEOUT = 120  # seconds per cell
 
 
 def find_submissions(assignment, root=COURSE_ROOT):
@@ -303,13 +301,6 @@ def _stop_processes(pool):
             proc.kill()
 
 
-def _pool_worker(preload):
-    """A pool worker's start: Ctrl-C sends SIGINT to the whole process group, and the grader alone
-    handles it (it stops the workers), so a worker and the zygote it starts ignore it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    warm_up(preload)
-
-
 # --- executors: each yields answers as they complete ------------------------------------------------
 def _run_inline(jobs, template, preload):
     from course.grading.worker import release_prepared_kernel
@@ -338,7 +329,7 @@ def _run_pool(jobs, template, preload, workers, grade=grade_one):
 def _pool_round(pending, template, preload, workers, grade):
     """Grade ``pending`` (student -> job, emptied as answers come) in a new pool; True if it broke."""
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_pool_worker, initargs=(preload,))
+                                  initializer=warm_up, initargs=(preload,))
     broken = False
     try:
         futures = {pool.submit(grade, job, template): s for s, job in pending.items()}

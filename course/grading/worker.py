@@ -359,9 +359,13 @@ atexit.register(remove_scratch_gradebooks)
 
 
 def warm_up(preload=()):
-    """Import what grading needs and start this process's kernel zygote (pool initializer)."""
+    """A pool worker's start: it dies with the grader, ignores Ctrl-C (SIGINT reaches the whole
+    process group; the grader alone handles it and stops its workers), imports what grading needs
+    and starts its kernel zygote (which inherits the ignored SIGINT)."""
+    import signal
     from multiprocessing import util
     _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     util.Finalize(None, release_prepared_kernel, exitpriority=100)  # pool workers skip atexit
     util.Finalize(None, remove_scratch_gradebooks, exitpriority=99)
     import nbgrader.apps  # noqa: F401
