@@ -128,8 +128,8 @@ def cmd_grade(args):
 
 
 def cmd_status(args):
-    from course.grading.jobs import JobStore
     from course.grading.inert import terminal_text
+    from course.grading.jobs import JobStore, run_active
     from course.nbgrader_api import make_api
 
     store = JobStore(args.db or make_api(args.root).coursedir.db_url)
@@ -140,6 +140,10 @@ def cmd_status(args):
     if not rows:
         print(f"no grading job recorded for {args.assignment}")
         return 0
+    if not run_active(args.root, args.assignment):  # what was running when its run was killed
+        for row in rows.values():
+            if row["state"] == "running":
+                row["state"], row["reason"] = "stopped", "its run ended before it was graded; a rerun grades it"
     counts = {}
     for row in rows.values():
         counts[row["state"]] = counts.get(row["state"], 0) + 1

@@ -152,11 +152,19 @@ def test_gradebook_holds_what_the_grader_wrote(graded):
 # --- the kernel's faults stay its own ----------------------------------------------------------------
 def test_killed_kernels_leave_a_reason(graded):
     _, _, r = graded
-    reasons = {"os_exit": "exited with status 3", "segfault": "SIGSEGV", "fill_workdir": "SIGXFSZ"}
+    reasons = {"os_exit": "exited with status 3", "segfault": "SIGSEGV"}
     for attack, reason in reasons.items():
         lost = [c for c in r[attack].cells if c.score < c.max_score]
         assert lost and all(c.message for c in lost), attack
         assert any(reason in c.message for c in lost), (attack, [c.message for c in lost])
+
+
+def test_a_kernel_filling_its_working_directory_fills_only_its_own(graded):
+    """Its working directory is a capped tmpfs: the writes beyond fail in the student's own cell."""
+    course, _, r = graded
+    nb = nbformat.read(str(course / "autograded" / "fill_workdir" / ASG / f"{ASG}.ipynb"), as_version=4)
+    errors = [f"{o.ename}: {o.evalue}" for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert any("No space left on device" in e for e in errors), errors
 
 
 def test_an_endless_loop_fails_only_its_own_check(graded):

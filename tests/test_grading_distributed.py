@@ -98,28 +98,28 @@ def postgres_url():
         yield url
 
 
-@pytest.fixture(scope="module")
-def dask_scheduler(tmp_path_factory):
+@contextlib.contextmanager
+def dask_cluster(work, threads, nanny=True):
+    """A Dask scheduler and one worker process per entry of ``threads`` (its thread count), on
+    127.0.0.1, each in a session of its own; yields ``(address, worker Popens)``."""
     pytest.importorskip("distributed")
     from distributed import Client
 
-    work = tmp_path_factory.mktemp("dask")
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     bindir = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
+    quiet = dict(cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--dashboard-address", "127.0.0.1:0", "--no-show"], cwd=work, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
-    for nthreads in ("2", "1"):  # one worker grades two submissions at once, in two threads
+                               "--dashboard-address", "127.0.0.1:0", "--no-show"], **quiet)]
+    for nthreads in threads:
         procs.append(subprocess.Popen([str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", nthreads,
                                        "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0",
-                                       "--local-directory", str(work)], cwd=work, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+                                       "--local-directory", str(work)] + ([] if nanny else ["--no-nanny"]), **quiet))
     try:
         with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
-        yield address
+            client.wait_for_workers(len(threads), timeout=120)
+        yield address, procs[1:]
     finally:
         for p in reversed(procs):
             try:
@@ -133,6 +133,13 @@ def dask_scheduler(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler(tmp_path_factory):
+    # one worker grades two submissions at once, in two threads
+    with dask_cluster(tmp_path_factory.mktemp("dask"), ("2", "1")) as (address, _):
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +195,84 @@ def test_local_workers_into_postgres_gradebook(course, local_scores, postgres_ur
                                students=["half", "ref"])
     got = scores(results)
     assert got == {k: v for k, v in local_scores.items() if k[0] in ("half", "ref")}
+
+
+def descendants(pid):
+    """Every live process below ``pid``."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_bytes()
+            except OSError:
+                continue
+            parents.setdefault(int(stat.rpartition(b")")[2].split()[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def alive(pid):
+    """``pid`` runs (not gone, not a zombie: PID 1 here does not reap orphans)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def scratch_folders(pids):
+    """The /dev/shm/course-* folders ``pids`` work in or hold files of."""
+    found = set()
+    for pid in pids:
+        try:
+            links = [f"/proc/{pid}/cwd"] + [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        for link in links:
+            try:
+                target = os.readlink(link)
+            except OSError:
+                continue
+            if target.startswith("/dev/shm/course-"):
+                found.add("/".join(target.split("/")[:4]))
+    return found
+
+
+@pytest.mark.dask
+def test_a_dask_worker_killed_mid_run_costs_a_retry_and_the_run_completes(course, local_scores, tmp_path):
+    """kill -9 of a Dask worker while it grades: Dask runs its submission again on the other worker,
+    every grade equals the local run's, and nothing of the dead worker (its zygote, kernels, scratch
+    folder) outlives it by 10 s."""
+    from distributed import Client
+
+    with dask_cluster(tmp_path, ("1", "1"), nanny=False) as (address, workers), Client(address) as probe:
+        killed = {}
+
+        def kill_a_busy_worker(result):
+            if killed:
+                return
+            busy = [addr for addr, keys in probe.processing().items() if keys]
+            assert busy, "no worker is grading: the run hands out one submission per worker thread"
+            pid = probe.run(os.getpid, workers=[busy[0]])[busy[0]]
+            victim = next(p for p in workers if p.pid == pid)
+            below = descendants(victim.pid)
+            killed.update(keys=probe.processing()[busy[0]], below=below,
+                          scratch=scratch_folders([victim.pid] + below))
+            os.kill(victim.pid, signal.SIGKILL)
+            victim.wait()
+
+        results = grade_assignment(ASG, course, timeout=TIMEOUT, feedback=False, executor="dask", scheduler=address,
+                                   db_url=f"sqlite:///{tmp_path / 'killed.db'}", progress=kill_a_busy_worker)
+        assert killed["keys"] and killed["below"] and killed["scratch"], killed  # it was grading, with a zygote
+        assert all(r.status == "graded" for r in results), [(r.student, r.error) for r in results]
+        assert scores(results) == local_scores
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (any(map(alive, killed["below"]))
+                                               or [f for f in killed["scratch"] if os.path.exists(f)]):
+            time.sleep(0.2)
+        left = [p for p in killed["below"] if alive(p)]
+        assert not left, f"processes of the killed worker still alive 10 s later: {left}"
+        assert not [f for f in killed["scratch"] if os.path.exists(f)], killed["scratch"]

@@ -151,6 +151,7 @@ class Run:
     shm: set = field(default_factory=set)   # /dev/shm scratch folders its processes were seen using
     left: list = field(default_factory=list)  # its scratch files found after it ended (then removed)
     ended: float = 0.0
+    started_at: float = field(default_factory=time.time)  # wall clock, for the files it made
 
     @property
     def tag(self):
@@ -333,11 +334,11 @@ def ref(tmp_path_factory, submitted):
 
 
 def assert_partial_equals(db_url, ref):
-    """What a disturbed run left: graded rows equal the reference; the others are queued, or failed
-    with a reason; none is graded wrongly."""
+    """What a disturbed run left: graded rows equal the reference; the others are queued, running
+    (in a worker's hands when the run was killed), or failed with a reason; none is graded wrongly."""
     rows, scores = jobs(db_url), gradebook(db_url)
     for student, row in rows.items():
-        assert row["state"] in ("graded", "queued", "failed"), (student, row)
+        assert row["state"] in ("graded", "queued", "running", "failed"), (student, row)
         if row["state"] == "graded":
             assert of(scores, student) == of(ref.scores, student), student
         elif row["state"] == "failed":
@@ -381,6 +382,7 @@ def assert_stopped_cleanly(run, signum, ref):
     rows = assert_partial_equals(sqlite_url(run.course), ref)
     queued = [r for r in rows.values() if r["state"] == "queued"]
     assert queued and all(r["reason"] == "the run stopped before this submission was graded" for r in queued), rows
+    assert "running" not in {r["state"] for r in rows.values()}, rows  # a clean stop puts them back in the queue
 
 
 def inside_nbgrader(run):
@@ -434,12 +436,34 @@ def test_a_stop_inside_nbgrader_stops_the_run_and_stores_no_grade(tmp_path, subm
     assert {k[0] for k in gradebook(sqlite_url(course))} == {"ada"}
 
 
+def orphan_semaphores(since):
+    """Named semaphores (multiprocessing's /dev/shm/sem.mp-*) made since ``since`` that no live
+    process has mapped: nobody can use them any more, nobody will unlink them."""
+    made = {str(p) for p in Path("/dev/shm").glob("sem.mp-*") if p.stat().st_ctime >= since}
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        made -= {line.split(None, 5)[-1].strip() for line in _read(maps).decode(errors="replace").splitlines()
+                 if "/sem.mp-" in line}
+    return made
+
+
 def assert_killed_leaves_no_process(run, ref):
     assert run.wait(GRACE) == -signal.SIGKILL
     assert_nothing_outlives(run, leaks=False)  # see test_nothing_is_left_in_scratch_space_after_a_stop_or_kill
+    deadline = time.monotonic() + GRACE  # the pool's semaphores: its resource tracker may have died with it
+    while orphan_semaphores(run.started_at) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not orphan_semaphores(run.started_at)
     _disturbed.append(run)
     rows = assert_partial_equals(sqlite_url(run.course), ref)
-    assert "failed" not in {r["state"] for r in rows.values()} and "queued" in {r["state"] for r in rows.values()}
+    states = {r["state"] for r in rows.values()}
+    assert "failed" not in states and "queued" in states
+    # what the workers had in hand stays "running"; `course status` shows it as stopped (no run holds the lock)
+    running = sorted(s for s, r in rows.items() if r["state"] == "running")
+    assert running, rows
+    status = subprocess.run([sys.executable, "-m", "course", "status", ASG], cwd=run.course, capture_output=True,
+                            text=True, timeout=120)
+    shown = [line.split() for line in status.stdout.splitlines()[1:]]
+    assert sorted(line[0] for line in shown if line[1] == "stopped") == running, status.stdout
 
 
 def test_kill_9_of_the_grader_leaves_no_process(faults_course, ref):

@@ -5,6 +5,7 @@ and probed from the inside: uid, limits, its file system (an allow-list built fr
 network, processes, environment. The last tests run small synthetic notebooks through
 ``CheckedExecute`` (dead kernels, time limits).
 """
+import errno
 import json
 import os
 import signal
@@ -37,9 +38,12 @@ def _workdir():
 def run_cells(sources, limits=None, isolate=True, timeout=20, status=None):
     """Execute ``sources`` in a fresh sandboxed kernel; return the executed cells.
 
-    ``status``: a dict that receives the kernel's exit status (``returncode``) if it died.
+    ``status``: a dict that receives the working directory (``work``) and the kernel's exit status
+    (``returncode``) if it died.
     """
     work = _workdir()
+    if status is not None:
+        status["work"] = str(work)
     box = Sandbox(work, limits or Limits(), isolate=isolate and not isolation_available())
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
     km = SandboxKernelManager(kernel_name="python3")
@@ -209,13 +213,24 @@ print(json.dumps(got))
 
 
 @needs_isolation
-def test_working_directory_beyond_its_cap_kills_the_kernel():
+def test_the_working_directory_is_capped_and_gone_afterwards():
+    """The working directory is a tmpfs of its own (Limits.workdir_size): writes beyond it fail
+    there, the kernel goes on, and nothing of it is left on the host afterwards."""
     status = {}
-    cells = run_cells(["open('a', 'wb').write(b'x' * 4 * 1024 * 1024)\nprint('small files are fine')",
-                       "import time\nfor i in range(100):\n    open(f'f{i}', 'wb').write(b'x' * 4 * 1024 * 1024)\n"
-                       "    time.sleep(0.05)"], limits=Limits(workdir_size=16 * MB), timeout=30, status=status)
-    assert "small files are fine" in text(cells[0])
-    assert status.get("returncode") == 128 + signal.SIGXFSZ, status
+    cells = run_cells(["import os, json\nprint(json.dumps(os.statvfs('.').f_blocks * os.statvfs('.').f_frsize))",
+                       "written = 0\ntry:\n    for i in range(100):\n"
+                       "        open(f'f{i}', 'wb').write(b'x' * 4 * 1024 * 1024)\n        written += 4\n"
+                       "except OSError as e:\n    print(written, e.errno)",
+                       "print('still here')"], limits=Limits(workdir_size=16 * MB), timeout=30, status=status)
+    assert int(text(cells[0])) == 16 * MB
+    written, err = map(int, text(cells[1]).split())
+    assert err == errno.ENOSPC and 8 <= written < 16, text(cells[1])
+    assert "still here" in text(cells[2]) and "returncode" not in status
+    mounted = lambda: f" {status['work']} " in Path("/proc/self/mountinfo").read_text()  # noqa: E731
+    deadline = time.monotonic() + 10  # its keeper unmounts it as it ends
+    while (mounted() or os.path.exists(status["work"])) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not mounted() and not os.path.exists(status["work"])
 
 
 @needs_isolation

@@ -61,6 +61,22 @@ def test_states_resume_force_and_changed_files(course):
     assert sorted(r.student for r in graded) == ["ann", "bob", "cat"]
 
 
+def test_a_submission_is_running_while_a_worker_has_it(course, monkeypatch):
+    from course.grading import engine
+
+    seen, real = {}, engine.grade_one
+
+    def spy(job, template):  # the grader's view of the job while this submission is being graded
+        seen[job["student"]] = {s: states(course)[s] for s in ("ann", "bob", "cat")}
+        return real(job, template)
+    monkeypatch.setattr(engine, "grade_one", spy)
+    grade_assignment("tiny", course, students=["ann", "bob", "cat"], timeout=10, feedback=False, force=True)
+    assert seen == {"ann": {"ann": "running", "bob": "queued", "cat": "queued"},
+                    "bob": {"ann": "graded", "bob": "running", "cat": "queued"},
+                    "cat": {"ann": "graded", "bob": "graded", "cat": "running"}}
+    assert states(course)["cat"] == "graded"
+
+
 def test_a_missing_student_folder_changes_nothing(course):
     (course / "autograded" / "ann").mkdir(parents=True, exist_ok=True)
     before = sorted(p.name for p in (course / "autograded").iterdir())
@@ -132,3 +148,18 @@ def test_course_status_shows_the_job(course, capsys):
     out = capsys.readouterr().out
     assert "1 failed" in out and "graded" in out
     assert "cat" in out and "lost worker" in out and "ann " not in out  # only what is not graded
+
+    # a submission left "running" by a run that was killed is shown as stopped, unless a run is on
+    store = JobStore(f"sqlite:///{course / 'gradebook.db'}")
+    try:
+        store.mark("tiny", ["bob"], "running")
+    finally:
+        store.close()
+    status = ["--root", str(course), "status", "tiny", "--db", f"sqlite:///{course / 'gradebook.db'}"]
+    assert main(status) == 0
+    bob = [line for line in capsys.readouterr().out.splitlines() if "bob" in line]
+    assert len(bob) == 1 and "stopped" in bob[0] and "a rerun grades it" in bob[0], bob
+    with run_lock(course, "tiny"):
+        assert main(status) == 0
+    bob = [line for line in capsys.readouterr().out.splitlines() if "bob" in line]
+    assert len(bob) == 1 and " running " in bob[0], bob

@@ -15,8 +15,6 @@ import multiprocessing
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +26,8 @@ from course.build import generate_release
 from course.grading.inert import terminal_text
 from course.grading.jobs import JobStore, checksum, retrying, run_lock, to_grade
 from course.grading.results import SubmissionResult, assignment_layout, cell_rows, read_results
-from course.grading.sandbox import SCRATCH_ENV, Limits, scratch_base
+from course.grading.sandbox import Limits
+from course.grading.scratch import SCRATCH_ENV, reaped_folder, scratch_base
 from course.grading.worker import grade_one, warm_up
 from course.nbgrader_api import make_api
 from course.paths import COURSE_ROOT, CourseError, check_assignment
@@ -211,30 +210,13 @@ def _replace_tree(folder, files):
         raise
 
 
-# Removes a run's scratch folder once the grader is gone, however it went (kill -9 included): it
-# waits for the end of a pipe only the grader holds, then for its workers and kernels to die.
-_REAPER = """
-import shutil, sys, time
-sys.stdin.buffer.read()
-for pause in (1, 2):
-    time.sleep(pause)
-    shutil.rmtree(sys.argv[1], ignore_errors=True)
-"""
-
-
 @contextlib.contextmanager
 def run_scratch():
     """A scratch folder for this run (``COURSE_SCRATCH``: its workers' scratch courses, gradebooks
-    and kernel folders go there), removed when the run ends, and by a reaper if the grader is killed."""
-    folder = tempfile.mkdtemp(prefix="course-run-", dir=scratch_base())
+    and kernel folders go there), removed when the run ends, and by its reaper if the grader is killed."""
+    folder, keep = reaped_folder("course-run-")
     previous = os.environ.get(SCRATCH_ENV)
     os.environ[SCRATCH_ENV] = folder
-    read, write = os.pipe()
-    try:
-        subprocess.Popen([sys.executable, "-S", "-c", _REAPER, folder], stdin=read, start_new_session=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    finally:
-        os.close(read)
     try:
         yield folder
     finally:
@@ -247,7 +229,7 @@ def run_scratch():
         release_prepared_kernel()  # this process's kernel and zygote have their folders in it
         stop_zygote()
         shutil.rmtree(folder, ignore_errors=True)
-        os.close(write)
+        os.close(keep)
 
 
 def _failed(job, why):
@@ -302,10 +284,15 @@ def _stop_processes(pool):
 
 
 # --- executors: each yields answers as they complete ------------------------------------------------
-def _run_inline(jobs, template, preload):
+def _nothing(students):
+    pass
+
+
+def _run_inline(jobs, template, preload, started=_nothing):
     from course.grading.worker import release_prepared_kernel
     try:
         for job in jobs:
+            started([job["student"]])
             answer = grade_one(job, template)
             _check_stop()  # a stop nbgrader swallowed: this answer is not the submission's
             yield answer
@@ -313,37 +300,57 @@ def _run_inline(jobs, template, preload):
         release_prepared_kernel()
 
 
-def _run_pool(jobs, template, preload, workers, grade=grade_one):
+def _run_pool(jobs, template, preload, workers, grade=grade_one, started=_nothing):
     """A pool of warm processes. A crashed worker breaks the pool: the submissions not finished
     are graded again; after a second crash, one per process, so that only the one that crashes
     its worker fails (with the reason)."""
     pending = {job["student"]: job for job in jobs}
     for _ in range(2):
-        if not pending or not (yield from _pool_round(pending, template, preload, workers, grade)):
+        if not pending or not (yield from _pool_round(pending, template, preload, workers, grade, started)):
             return
     for student in list(pending):
-        if (yield from _pool_round({student: pending[student]}, template, preload, 1, grade)):
+        if (yield from _pool_round({student: pending[student]}, template, preload, 1, grade, started)):
             yield _failed(pending.pop(student), "this submission crashed its grading worker process (three times)")
 
 
-def _pool_round(pending, template, preload, workers, grade):
-    """Grade ``pending`` (student -> job, emptied as answers come) in a new pool; True if it broke."""
+def _pool_round(pending, template, preload, workers, grade, started):
+    """Grade ``pending`` (student -> job, emptied as answers come) in a new pool; True if it broke.
+
+    A submission is handed to the pool only when a worker is free for it (``started`` is told
+    then: its job state becomes ``running``); the rest wait here, still ``queued``."""
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=warm_up, initargs=(preload,))
-    broken = False
-    try:
-        futures = {pool.submit(grade, job, template): s for s, job in pending.items()}
-        for fut in cf.as_completed(futures):
-            student = futures[fut]
+    waiting, futures, broken = iter(list(pending)), {}, False
+
+    def hand_out():
+        nonlocal broken
+        for student in waiting:
             try:
-                answer = fut.result()
+                futures[pool.submit(grade, pending[student], template)] = student
             except cf.process.BrokenProcessPool:
                 broken = True
-                continue
-            except Exception as err:  # noqa: BLE001
-                answer = _failed(pending[student], f"the grader failed: {type(err).__name__}: {err}")
-            pending.pop(student, None)
-            yield answer
+                return
+            started([student])
+            return
+
+    try:
+        for _ in range(workers):
+            hand_out()
+        while futures:
+            done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                student = futures.pop(fut)
+                try:
+                    answer = fut.result()
+                except cf.process.BrokenProcessPool:
+                    broken = True
+                    continue
+                except Exception as err:  # noqa: BLE001
+                    answer = _failed(pending[student], f"the grader failed: {type(err).__name__}: {err}")
+                if not broken:
+                    hand_out()  # before this answer is recorded: the worker never waits for the writer
+                pending.pop(student, None)
+                yield answer
     except BaseException:
         _stop_processes(pool)
         raise
@@ -351,7 +358,10 @@ def _pool_round(pending, template, preload, workers, grade):
     return broken
 
 
-def _run_dask(jobs, template, preload, scheduler):
+def _run_dask(jobs, template, preload, scheduler, started=_nothing):
+    """Jobs handed to a Dask cluster, as many at once as it has threads (``started`` is told as
+    each is handed out). A task whose worker dies is run again by Dask (``retries=1``, and the
+    scheduler's own reassignment); one that still fails is recorded as failed, with the reason."""
     try:
         from distributed import Client, as_completed
     except ImportError as err:  # pragma: no cover
@@ -360,13 +370,22 @@ def _run_dask(jobs, template, preload, scheduler):
         raise CourseError("--executor dask needs --scheduler tcp://HOST:PORT")
     with Client(scheduler, timeout=30) as client:
         shared = client.scatter(template, broadcast=True)
-        futures = {}
-        for job in jobs:
-            fut = client.submit(grade_one, job, shared, key=f"grade-{job['assignment']}-{job['student']}-{os.getpid()}-{time.time_ns()}",
-                                pure=False, retries=1)
-            futures[fut] = job
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
+        waiting, futures, running = iter(jobs), {}, as_completed()
+
+        def hand_out():
+            for job in waiting:
+                key = f"grade-{job['assignment']}-{job['student']}-{os.getpid()}-{time.time_ns()}"
+                fut = client.submit(grade_one, job, shared, key=key, pure=False, retries=1)
+                futures[fut] = job
+                running.add(fut)
+                started([job["student"]])
+                return
+
+        for _ in range(max(1, sum(client.nthreads().values()))):
+            hand_out()
+        for fut in running:
+            job = futures.pop(fut)
+            hand_out()
             try:
                 yield fut.result()
             except Exception as err:  # noqa: BLE001 - a lost worker, a cancelled task
@@ -444,7 +463,8 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
                    f"and unchanged; grading {len(todo)} (--force regrades all)")
         store.mark(assignment, todo, "queued", checksums=digests)
         answers = _dispatch(assignment, root, todo, files, api, db_url, course_id, timeout, feedback, workers,
-                            executor, scheduler, limits, isolate, template, extensions) if todo else iter(())
+                            executor, scheduler, limits, isolate, template, extensions,
+                            started=lambda handed: store.mark(assignment, handed, "running")) if todo else iter(())
         results, lost = {}, None
         with Gradebook(db_url, course_id) as gb:
             layout = assignment_layout(gb, assignment)
@@ -536,8 +556,9 @@ def _store_or_rollback(gb, assignment, answer):
 
 
 def _dispatch(assignment, root, students, files, api, db_url, course_id, timeout, feedback, workers, executor,
-              scheduler, limits, isolate, template, extensions):
-    """Hand the jobs to an executor; yields the workers' answers as they come."""
+              scheduler, limits, isolate, template, extensions, started):
+    """Hand the jobs to an executor; yields the workers' answers as they come. ``started(students)``
+    is called as submissions are handed to a worker."""
     preload = preload_modules(assignment, root)
     # the kernel's working directory gets the student's bundle (release/ASG: data files and its utils/ subset)
     source_files = (_files(root / "release" / assignment, skip_notebooks=True)
@@ -551,10 +572,10 @@ def _dispatch(assignment, root, students, files, api, db_url, course_id, timeout
              "extension": extensions.get(student)}
             for student in students]
     if executor == "dask":
-        yield from _run_dask(jobs, template, preload, scheduler)
+        yield from _run_dask(jobs, template, preload, scheduler, started)
     elif executor != "local":
         raise CourseError(f"unknown executor {executor!r} (local or dask)")
     elif workers and workers > 1 and len(jobs) > 1:
-        yield from _run_pool(jobs, template, preload, min(workers, len(jobs)))
+        yield from _run_pool(jobs, template, preload, min(workers, len(jobs)), started=started)
     else:
-        yield from _run_inline(jobs, template, preload)
+        yield from _run_inline(jobs, template, preload, started)

@@ -113,6 +113,22 @@ def to_grade(previous, checksums, force=False):
             if force or s not in previous or previous[s]["state"] != "graded" or previous[s]["checksum"] != digest]
 
 
+def run_active(root, assignment):
+    """True while a grading run of ``assignment`` holds the course's lock (see :func:`run_lock`)."""
+    path = Path(root) / ".course" / f"grade-{assignment}.lock"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def run_lock(root, assignment, wait=False):
     """One grading run per assignment and course at a time (a lock file the kernel releases when

@@ -28,8 +28,8 @@ class CourseGrader(Configurable):
     memory = Integer(_DEFAULT.memory // MB, help="Address-space limit per kernel, MB.").tag(config=True)
     output_limit = Integer(_DEFAULT.output // 1024, help="Outputs kept per notebook, KB.").tag(config=True)
     tmp_size = Integer(_DEFAULT.tmp_size // MB, help="Size of a kernel's private /tmp and /dev/shm, MB.").tag(config=True)
-    workdir_size = Integer(_DEFAULT.workdir_size // MB, help="What a kernel may write in its working "
-                           "directory, MB.").tag(config=True)
+    workdir_size = Integer(_DEFAULT.workdir_size // MB, help="Size of a kernel's working directory (its "
+                           "bundle, the submission's files and what it writes), MB.").tag(config=True)
     submission_size = Integer(_DEFAULT.submission // MB, help="What the grader reads of a submission's files, "
                               "MB.").tag(config=True)
 

@@ -69,6 +69,13 @@ class SandboxProvisioner(KernelProvisionerBase):
         except OSError as err:
             self._close(1)
             raise RuntimeError(f"the kernel zygote is not reachable: {err}") from None
+        # the keeper reports the pid once the sandbox is built (its working directory a tmpfs of
+        # its own): only then may the grader write the submission's files there
+        deadline = time.monotonic() + 30
+        while self._pid is None and self._returncode is None and time.monotonic() < deadline:
+            self._read(0.5)
+        if not self._pid:
+            raise RuntimeError("the sandbox did not start the kernel")
         return self.connection_info
 
     # --- what the keeper says -----------------------------------------------------------------

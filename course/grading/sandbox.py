@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course.grading.scratch import scratch_base
 from course.paths import COURSE_ROOT
 
 HERE = Path(__file__).resolve().parent
@@ -35,19 +36,6 @@ ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND", "MN
 # What the zygote itself needs besides (to find the interpreter's modules); never a secret.
 ZYGOTE_ENV = ("HOME", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "MPLCONFIGDIR", "XDG_CACHE_HOME",
               "XDG_CONFIG_HOME")
-
-
-SCRATCH_ENV = "COURSE_SCRATCH"  # the folder of the running `course grade` (see engine.run_scratch)
-
-
-def scratch_base():
-    """Where grading's scratch folders go: the run's own folder when a grader set one (removed when
-    the run ends, however it ends), else /dev/shm (RAM; SQLite commits cost nothing there) if
-    usable, else the system's temporary folder."""
-    run = os.environ.get(SCRATCH_ENV, "")
-    if run and os.path.isdir(run):
-        return run
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def data_paths():
@@ -70,7 +58,7 @@ class Limits:
     file_size: int = 64 * MB           # RLIMIT_FSIZE: largest file the kernel may write
     processes: int = 64                # RLIMIT_NPROC for the kernel's uid (threads count too)
     tmp_size: int = 64 * MB            # size of the kernel's private /tmp, and of its /dev/shm
-    workdir_size: int = 256 * MB       # bytes in the working directory beyond which the kernel is killed
+    workdir_size: int = 256 * MB       # size of the kernel's working directory (a tmpfs): writes beyond fail
     submission: int = 128 * MB         # bytes of a submission's files the grader reads (the rest is refused)
     quick: bool = True                 # COURSE_QUICK=1: training cells run their short version
 

@@ -12,7 +12,8 @@ import traceback
 from pathlib import Path
 
 from course.grading import nbgrader_speedups
-from course.grading.sandbox import Limits, Sandbox, isolation_available, scratch_base
+from course.grading.sandbox import Limits, Sandbox, isolation_available
+from course.grading.scratch import scratch_base
 
 nbgrader_speedups.install()  # in every process that grades: pool and Dask workers, and the parent
 

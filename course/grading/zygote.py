@@ -20,8 +20,12 @@ see ``provisioner.py``), the zygote forks a *keeper* process that
      with it), which sets resource limits, closes every inherited descriptor, switches to an
      unprivileged uid/gid with no supplementary groups and ``no_new_privs``, and runs ipykernel;
   3. reports the kernel's pid to the grader, kills the kernel (and with it the namespace, its
-     mounts and their tmpfs) when the grader closes the connection (or dies), or when the
-     working directory grows beyond its cap, and reports the kernel's exit status otherwise.
+     mounts and their tmpfs) when the grader closes the connection (or dies), and reports the
+     kernel's exit status otherwise.
+
+The working directory is a tmpfs of its own too, capped (``view["workdir_size"]``), mounted over
+the folder the grader made before the namespaces are (so the grader sees it), and unmounted when
+the keeper ends.
 """
 import ctypes
 import gc
@@ -157,28 +161,6 @@ def build_root(view, uid, mount_at="/tmp"):
     mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def tree_size(path, max_entries=100_000):
-    """Bytes used by the files below ``path`` (blocks allocated); ``inf`` past ``max_entries`` entries."""
-    total, seen, stack = 0, 0, [path]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    seen += 1
-                    if seen > max_entries:
-                        return float("inf")
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    total += st.st_blocks * 512
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-        except OSError:
-            continue
-    return total
-
-
 RLIMITS = {
     "memory": resource.RLIMIT_AS,
     "cpu": resource.RLIMIT_CPU,
@@ -265,6 +247,10 @@ def _keeper(conn):
     parent = os.open(os.path.dirname(cwd) or "/", os.O_PATH | os.O_DIRECTORY)
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
     prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    host = None
+    if req.get("isolate") and (req.get("view") or {}).get("workdir_size"):
+        host = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)  # to unmount it there at the end
+        _own_tmpfs(cwd, req["view"]["workdir_size"])
     if uid is not None and os.getuid() == 0:
         for path in req.get("chown", []):
             os.chown(path, uid, uid)
@@ -291,20 +277,39 @@ def _keeper(conn):
         except ProcessLookupError:
             pass
         try:
+            if host is not None:  # back in the grader's mount namespace, where the tmpfs was mounted
+                _check(_libc.setns(host, CLONE_NEWNS), "setns")
+                _check(_libc.umount2(cwd.encode(), MNT_DETACH), "umount working directory")
             shutil.rmtree(os.path.basename(cwd), dir_fd=parent, ignore_errors=True)
-        except Exception:  # noqa: BLE001 - best effort
+        except Exception:  # noqa: BLE001 - best effort (the run's reaper unmounts what is left)
             pass
         os._exit(0)
 
 
+def _own_tmpfs(folder, size):
+    """Put a tmpfs of ``size`` bytes over ``folder``, holding what the folder held.
+
+    Mounted in the grader's mount namespace before the kernel's is made, so both see the same
+    files: the kernel's writes beyond ``size`` fail (ENOSPC) and cost nobody else, and the grader
+    still writes the submission's files there after the kernel has started."""
+    below = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=700,size={int(size)}")
+        shutil.copytree(_fd_path(below), folder, symlinks=True, dirs_exist_ok=True)
+    finally:
+        os.close(below)
+
+
 def _watch(conn, pid, req):
-    """Until the grader goes away (kill the kernel), the kernel ends (report its status), or its
-    working directory grows past ``view["workdir_size"]`` bytes (kill it, report SIGXFSZ)."""
-    cap = (req.get("view") or {}).get("workdir_size")
-    rounds = 0
+    """Until the grader goes away (kill the kernel and its whole namespace) or the kernel ends
+    (report its status): both are events (the connection, a pidfd), nothing is polled."""
+    try:
+        waitable = [conn, os.pidfd_open(pid)]
+    except (AttributeError, OSError):  # Linux before 5.3: look at the kernel every 20 ms
+        waitable = [conn]
     while True:
-        ready, _, _ = select.select([conn], [], [], 0.02)
-        if ready:
+        ready, _, _ = select.select(waitable, [], [], None if len(waitable) == 2 else 0.02)
+        if conn in ready:
             try:
                 data = conn.recv(64)
             except OSError:
@@ -316,18 +321,6 @@ def _watch(conn, pid, req):
                     pass
                 os.waitpid(pid, 0)
                 return
-        rounds += 1
-        if cap and rounds % 10 == 0 and tree_size(req["cwd"]) > cap:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
-            try:
-                _send(conn, {"status": 128 + signal.SIGXFSZ})
-            except OSError:
-                pass
-            return
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             if os.WIFSIGNALED(status):
