@@ -448,12 +448,16 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
     digests = {s: checksum(f) for s, f in files.items()}
     # The real gradebook records the assignment and its cells (nbgrader creates it if needed); the
     # template (a SQLite file every worker copies) does too, so workers never run generate_assignment.
-    with tempfile.TemporaryDirectory(dir=scratch_base()) as tmp:
-        generate_release(assignment, root, release_dir=Path(tmp) / "release", db_url=db_url, lint=False)
-        template_url = f"sqlite:///{tmp}/template.db"
-        generate_release(assignment, root, release_dir=Path(tmp) / "release2", db_url=template_url, lint=False)
-        extensions = _copy_due_dates(db_url, template_url, course_id, assignment, students)
-        template = (Path(tmp) / "template.db").read_bytes()
+    try:
+        with tempfile.TemporaryDirectory(dir=scratch_base()) as tmp:
+            generate_release(assignment, root, release_dir=Path(tmp) / "release", db_url=db_url, lint=False)
+            template_url = f"sqlite:///{tmp}/template.db"
+            generate_release(assignment, root, release_dir=Path(tmp) / "release2", db_url=template_url, lint=False)
+            extensions = _copy_due_dates(db_url, template_url, course_id, assignment, students)
+            template = (Path(tmp) / "template.db").read_bytes()
+    except CourseError:
+        _check_stop()  # a stop nbgrader caught and reported as its own failure is a stop
+        raise
     store = JobStore(db_url)
     try:
         earlier = store.states(assignment)
