@@ -177,7 +177,7 @@ def test_an_endless_loop_fails_only_its_own_check(graded):
 
 def test_floods_are_capped(graded):
     course, _, r = graded
-    for attack in ("huge_traceback", "widget_state_flood"):
+    for attack in ("huge_traceback", "widget_state_flood", "stdout_flood"):
         nb_path = course / "autograded" / attack / ASG / f"{ASG}.ipynb"
         assert nb_path.stat().st_size < 3 * MB, attack
         assert len(_feedback(course, attack)) < 4 * MB, attack

@@ -77,6 +77,29 @@ def test_a_submission_is_running_while_a_worker_has_it(course, monkeypatch):
     assert states(course)["cat"] == "graded"
 
 
+def test_kernels_that_cannot_start_fail_the_run_and_record_no_grade(course):
+    """A kernel that never starts is the grader's failure (here: a memory limit too small for any
+    kernel): failed with the reason, never a 0 in the gradebook; a rerun grades them."""
+    from nbgrader.api import Gradebook
+
+    from course.grading.sandbox import MB, Limits
+
+    def scores():
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "dl-workbook") as gb:
+            return {s: gb.find_submission("tiny", s).score for s in ("ann", "bob")}
+    grade_assignment("tiny", course, students=["ann", "bob"], timeout=10, feedback=False)
+    before = scores()
+    assert all(before.values())
+    failed = grade_assignment("tiny", course, students=["ann", "bob"], timeout=10, feedback=False, force=True,
+                              limits=Limits(memory=48 * MB))
+    assert [r.status for r in failed] == ["failed", "failed"], [(r.student, r.error) for r in failed]
+    assert all(r.error.startswith("the kernel could not start") for r in failed), [r.error for r in failed]
+    assert states(course)["ann"] == states(course)["bob"] == "failed"
+    assert scores() == before  # nothing recorded as if graded
+    again = grade_assignment("tiny", course, students=["ann", "bob"], timeout=10, feedback=False)
+    assert [r.status for r in again] == ["graded", "graded"] and scores() == before
+
+
 def test_a_missing_student_folder_changes_nothing(course):
     (course / "autograded" / "ann").mkdir(parents=True, exist_ok=True)
     before = sorted(p.name for p in (course / "autograded").iterdir())

@@ -140,8 +140,9 @@ class CheckedExecute(Execute):
                     stats["cell_seconds"] += time.monotonic() - t1
         except DeadKernelError:
             self._stopped = self._stopped or self._death_reason()
-        except RuntimeError as err:  # the kernel never started
+        except RuntimeError as err:  # the kernel never started: before any of the student's code ran
             self._stopped = self._stopped or f"the kernel could not start: {str(err).strip()[:300]}"
+            stats["kernel_failed"] = self._stopped
         finally:
             after, run.after_kernel = run.after_kernel, None
             if after is not None:
@@ -171,9 +172,21 @@ class CheckedExecute(Execute):
             self._stopped = self._death_reason()
             cell.outputs = list(cell.get("outputs", [])) + [_error("KernelDied", self._stopped)]
             return cell
-        except CellTimeoutError:  # interrupted at its time limit, and still not answering (SIGINT ignored)
-            self._stopped = self._death_reason() if not await self.km.is_alive() else \
-                "a cell ran past its time limit and the kernel did not stop when interrupted"
+        except CellTimeoutError as err:  # interrupted at its time limit, and still not answering (SIGINT
+            # ignored); or its output stopped arriving (nbgrader's raise_on_iopub_timeout), as when a single
+            # burst of output is larger than the grader accepts (MAX_MESSAGE_BYTES)
+            if not await self.km.is_alive():
+                self._stopped = self._death_reason()
+            elif "IOPub" in str(err):  # the cell ran to its end: the notebook goes on; this cell, if graded
+                # by nbgrader itself, scores 0 (an error it did not see could have been in what was lost)
+                lost = "the cell's output stopped reaching the grader (more output at once than it accepts)"
+                cell.outputs = list(cell.get("outputs", [])) + [_error("OutputLost", lost)]
+                if self._graded_check(cell) is not None:  # its verdict never depended on its output
+                    await self.on_cell_executed(cell=cell, cell_index=cell_index,
+                                                execute_reply={"content": {"status": "ok"}})
+                return cell
+            else:
+                self._stopped = "a cell ran past its time limit and the kernel did not stop when interrupted"
             try:
                 await self.km.shutdown_kernel(now=True)
             except Exception:  # noqa: BLE001 - it is gone either way

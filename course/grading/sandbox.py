@@ -151,7 +151,9 @@ class Sandbox:
         env.update(HOME=work, TMPDIR="/tmp" if self.isolate else work, COURSE_QUICK="1" if self.limits.quick else "0",
                    MALLOC_ARENA_MAX="2",
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   MPLCONFIGDIR=os.path.join(work, ".matplotlib"), IPYTHONDIR=os.path.join(work, ".ipython"),
+                   MPLCONFIGDIR=os.path.join(work, ".matplotlib"),
+                   # (in the private /tmp: no file of the submission is an IPython startup file)
+                   IPYTHONDIR="/tmp/.ipython" if self.isolate else os.path.join(work, ".ipython"),
                    PYDEVD_DISABLE_FILE_VALIDATION="1")
         req = {"cwd": work, "env": env, "limits": self.limits.rlimits(), "isolate": self.isolate}
         if self.isolate:

@@ -221,7 +221,9 @@ def grade_one(job, gradebook=None):
             # the notebook's own execution: cell time minus the grader's checks run inside the cells
             answer["cell_seconds"] = stats.get("cell_seconds", 0.0)
             answer["stopped"] = stats.get("stopped", "")
-            if not outcome["success"]:
+            if stats.get("kernel_failed"):  # the grader's failure, whatever nbgrader made of it: never a 0
+                answer["error"], answer["infra"] = stats["kernel_failed"], True
+            elif not outcome["success"]:
                 answer["error"] = "nbgrader could not grade this submission: " + _last_line(outcome)
                 log = (outcome.get("error") or "") + (outcome.get("log") or "")
                 if any(s in log for s in _GRADER_FAULTS):  # the grader's fault, not the notebook's

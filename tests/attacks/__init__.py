@@ -349,6 +349,12 @@ ESCAPE_OWN_CELL = f'''
 HUGE_TRACEBACK = '''
     raise ValueError("x" * (32 * 1024 * 1024))
 '''
+STDOUT_FLOOD = '''
+    import sys
+    line = "o" * (1024 * 1024 - 1) + "\\n"
+    for _ in range(200):  # 200 MB on stdout
+        sys.stdout.write(line)
+'''
 WIDGET_FLOOD = '''
     import ipywidgets
     from IPython.display import display
@@ -457,6 +463,7 @@ def build_all(root=COURSE_ROOT, secrets=(), secret_files=()):
         # the grader's resources (a correct notebook: only the cells the attack broke may be lost)
         "huge_traceback": Case(add_cell(r(), "code", HUGE_TRACEBACK, "relu"), "reference"),
         "widget_state_flood": Case(add_cell(r(), "code", WIDGET_FLOOD, "relu"), "reference"),
+        "stdout_flood": Case(add_cell(r(), "code", STDOUT_FLOOD, "relu"), "reference"),
         "fill_tmp_and_shm": Case(add_cell(r(), "code", FILL_TMP, "relu"), "reference"),
         "fill_workdir": Case(add_cell(r(), "code", FILL_WORKDIR, "relu"), "reference", AFTER_RELU),
         "os_exit": Case(add_cell(r(), "code", OS_EXIT, "relu"), "reference", AFTER_RELU),
