@@ -607,6 +607,25 @@ def test_database_stopped_mid_run_ends_it_saying_what_was_saved(tmp_path_factory
     assert gradebook(url) == {k: v for k, v in ref.scores.items() if k[0] in students}
 
 
+@pytest.mark.postgres
+def test_database_restarted_mid_run_is_ridden_out(tmp_path_factory, submitted, postgres, ref):
+    """A restart (a few seconds down) costs retries with backoff, not grades: the run completes."""
+    url, stop_server, start_server = postgres
+    students = ["dot", "eli", "fox", "gus"]  # (not the students of the test above: same database)
+    course = make_course(tmp_path_factory.mktemp("db-restart"), submitted, students)
+    run = start(course, "--workers", "1", db=url)
+    wait_graded(run, url, jobs(url))
+    stop_server()
+    time.sleep(1)
+    start_server()
+    assert run.wait() == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and "database" not in run.stderr, run.stderr[-3000:]
+    assert_nothing_outlives(run)
+    assert {s: r["state"] for s, r in jobs(url).items() if s in students} == dict.fromkeys(students, "graded")
+    assert {k: v for k, v in gradebook(url).items() if k[0] in students} == \
+        {k: v for k, v in ref.scores.items() if k[0] in students}
+
+
 # --- the disk fills up ------------------------------------------------------------------------------
 @contextmanager
 def small_tmpfs(path, size):
