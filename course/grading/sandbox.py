@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.grading.scratch import scratch_base
-from course.paths import COURSE_ROOT
 
 HERE = Path(__file__).resolve().parent
 ZYGOTE = HERE / "zygote.py"
@@ -27,7 +26,7 @@ MAX_MESSAGE_BYTES = 192 * MB  # a check's largest answer (64 MB, base64) and a 3
 
 # Modules every kernel gets preloaded (the notebooks' own imports are added per assignment).
 # ``utils`` is not among them: the kernel imports it from the student's bundle in its working
-# directory (see ``Sandbox.course_utils``).
+# directory, and from nowhere else.
 BASE_PRELOAD = ["numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
                 "ipywidgets", "tqdm.auto"]
 # Passed through from the grader's environment to the kernel; nothing else is (no secrets).
@@ -118,26 +117,19 @@ def python_paths():
 
 @dataclass
 class Sandbox:
-    """What one kernel gets (``SandboxKernelManager.start_kernel(sandbox=box)``).
-
-    ``course_utils``: when the working directory holds no ``utils/`` (no student bundle, written
-    there before the kernel starts), bind the course's ``utils/`` read-only at its own path so
-    that ``import utils`` still works; with a bundle, the kernel's ``utils`` is the bundle's only.
-    """
+    """What one kernel gets (``SandboxKernelManager.start_kernel(sandbox=box)``): its working
+    directory (holding the student's bundle), its limits, and what its zygote preloads."""
 
     workdir: Path
     limits: Limits = field(default_factory=Limits)
     isolate: bool = True
     uid: int = None
-    course_utils: bool = True
     preload: tuple = ()   # modules the zygote imports before it forks (warm kernels)
 
     def view(self):
         """The kernel's file system: paths bound read-only, read-write, devices, private tmpfs."""
         work = Path(self.workdir)
         ro = [p for p in SYSTEM_PATHS if os.path.lexists(p)] + python_paths() + data_paths()
-        if self.course_utils and not (work / "utils").is_dir():
-            ro.append(str(COURSE_ROOT / "utils"))
         rw = sorted({str(work.absolute()), str(work.resolve())})
         return {"ro": ro, "rw": rw, "dev": list(DEVICES),
                 "tmpfs": {"/tmp": self.limits.tmp_size, "/dev/shm": self.limits.tmp_size},
