@@ -301,3 +301,145 @@ def test_cnn_model_learns_a_little():
     params, history = cm.cnn_solver(X, y, epochs=10, batch_size=32, lr=5e-3, lr_decay=1.0, progress=False).train()
     assert history["epoch loss"][-1] < 0.3 * history["epoch loss"][0], history["epoch loss"]
     assert params["W1"].dtype == np.float32
+
+
+# ---------------------------------------------------------------- the stride-1 grid path and tiled pooling
+def window_oracle(A, W, b, hp, dZ=None):
+    """float64 convolution from sliding windows and einsum (independent of cnn_utils); with dZ, also
+    (dA_prev, dW, db)."""
+    p, s, f = hp["pad"], hp["stride"], W.shape[0]
+    A, W = A.astype(np.float64), W.astype(np.float64)
+    Ap = np.pad(A, ((0, 0), (p, p), (p, p), (0, 0)))
+    win = np.lib.stride_tricks.sliding_window_view(Ap, (f, f), axis=(1, 2))[:, ::s, ::s]  # (m, n_H, n_W, C, f, f)
+    Z = np.einsum("mhwcij,ijco->mhwo", win, W) + np.reshape(b, -1)
+    if dZ is None:
+        return Z
+    dZ = dZ.astype(np.float64)
+    n_H, n_W = Z.shape[1:3]
+    dAp = np.zeros_like(Ap)
+    for i in range(f):
+        for j in range(f):
+            dAp[:, i : i + s * (n_H - 1) + 1 : s, j : j + s * (n_W - 1) + 1 : s] += np.einsum("mhwo,co->mhwc", dZ, W[i, j])
+    H, Wd = A.shape[1:3]
+    return Z, dAp[:, p : p + H, p : p + Wd], np.einsum("mhwcij,mhwo->ijco", win, dZ), dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, -1)
+
+
+GRID_CASES = [  # (A shape, f, n_C, pad): several blocks of images, odd sizes, 1x1 filters, wide padding
+    ((64, 28, 28, 8), 3, 16, 1),  # the benchmark layer
+    ((64, 28, 28, 1), 5, 8, 0),  # the CNN's first layer
+    ((64, 12, 12, 8), 5, 16, 0),  # its second layer (windows start on 8 of the 12 rows)
+    ((37, 13, 11, 3), 3, 5, 1),
+    ((5, 7, 9, 2), 2, 3, 2),
+    ((3, 4, 6, 3), 1, 2, 0),
+    ((2, 3, 3, 1), 3, 1, 0),  # one output pixel
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, f, n_C, pad", GRID_CASES)
+def test_conv_stride1_matches_window_oracle(shape, f, n_C, pad, dtype):
+    rng = np.random.default_rng(sum(shape) + f)
+    A = rng.standard_normal(shape).astype(dtype)
+    W = (rng.standard_normal((f, f, shape[3], n_C)) / f).astype(dtype)
+    b = rng.standard_normal((1, 1, 1, n_C)).astype(dtype)
+    hp = {"pad": pad, "stride": 1}
+    Z, cache = cu.conv_forward(A, W, b, hp)
+    dZ = rng.standard_normal(Z.shape).astype(dtype)
+    got = (Z,) + cu.conv_backward(dZ, cache)
+    want = window_oracle(A, W, b, hp, dZ)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for name, g, w in zip(("Z", "dA_prev", "dW", "db"), got, want):
+        assert g.dtype == dtype and g.shape == w.shape and g.flags.c_contiguous, name
+        np.testing.assert_allclose(g, w, rtol=0, atol=tol * np.abs(w).max(), err_msg=name)
+    dW, db = cu.conv_filter_gradients(dZ, cache)
+    np.testing.assert_array_equal(dW, got[2])
+    np.testing.assert_array_equal(db, got[3])
+
+
+def test_conv_cache_is_the_plain_tuple_and_backward_has_no_hidden_state():
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((6, 9, 8, 4))[:, :, ::-1].transpose(0, 2, 1, 3)  # a non-contiguous view
+    W, b = rng.standard_normal((3, 3, 4, 2)), rng.standard_normal((1, 1, 1, 2))
+    hp = {"pad": 1, "stride": 1}
+    Z, cache = cu.conv_forward(A, W, b, hp)
+    assert type(cache) is tuple and cache[0] is A and cache[1] is W and cache[2] is b and cache[3] is hp
+    np.testing.assert_allclose(Z, window_oracle(A, W, b, hp), atol=1e-12)
+    dZ = rng.standard_normal(Z.shape)
+    first = cu.conv_backward(dZ, cache)
+    cu.conv_forward(A + 1.0, W, b, hp)  # another forward pass in between changes nothing
+    for g1, g2 in zip(first, cu.conv_backward(dZ, (A, W, b, hp))):
+        np.testing.assert_array_equal(g1, g2)
+    P, pcache = cu.pool_forward(np.ascontiguousarray(A), {"f": 2, "stride": 2})
+    assert type(pcache) is tuple
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv_dtypes_of_mixed_inputs_are_unchanged(stride):
+    # the dtype rules of the one-GEMM implementation: Z ~ (A, W), dA_prev ~ (dZ, W), dW ~ (A, dZ), db ~ dZ
+    rng = np.random.default_rng(8)
+    f32, f64 = np.float32, np.float64
+    cases = [  # A, W, b, dZ -> Z, dA_prev, dW, db
+        ((f32, f32, f64, f32), (f32, f32, f32, f32)),
+        ((f64, f32, f32, f32), (f64, f32, f64, f32)),
+        ((f32, f64, f32, f64), (f64, f64, f64, f64)),
+        ((f32, f32, f32, f64), (f32, f64, f64, f64)),
+        ((np.int64, np.int64, np.int64, np.int64), (np.int64,) * 4),
+        ((np.float16,) * 4, (np.float16,) * 4),
+    ]
+    hp = {"pad": 1, "stride": stride}
+    for (ta, tw, tb, tz), expected in cases:
+        A = (3 * rng.standard_normal((2, 5, 6, 3))).astype(ta)
+        W = (3 * rng.standard_normal((3, 3, 3, 4))).astype(tw)
+        b = (3 * rng.standard_normal((1, 1, 1, 4))).astype(tb)
+        Z, cache = cu.conv_forward(A, W, b, hp)
+        dZ = (3 * rng.standard_normal(Z.shape)).astype(tz)
+        got = (Z,) + cu.conv_backward(dZ, cache)
+        assert tuple(g.dtype for g in got) == tuple(np.dtype(t) for t in expected), (ta, tw, tb, tz)
+        _, dA, dW, db = window_oracle(A, W, b, hp, dZ)
+        tol = 0.05 if ta == np.float16 else 1e-4
+        for g, w in zip(got[1:], (dA, dW, db)):
+            np.testing.assert_allclose(g.astype(np.float64), w, rtol=tol, atol=tol * np.abs(w).max())
+
+
+POOL_TILED = [((64, 24, 24, 8), 2), ((64, 8, 8, 16), 2), ((3, 9, 6, 2), 3), ((2, 4, 4, 3), 1), ((1, 4, 4, 1), 4)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, f", POOL_TILED + [((2, 7, 6, 3), 2), ((2, 9, 9, 2), 3)])  # the last two: not tiled
+def test_max_pool_tiled_and_untiled_match_loops_with_ties(shape, f, dtype):
+    rng = np.random.default_rng(shape[1] * 10 + f)
+    A = rng.integers(0, 3, size=shape).astype(dtype)  # many ties
+    A[0] = 0  # constant windows
+    hp = {"f": f, "stride": f}
+    out, cache = cu.pool_forward(A, hp, "max")
+    assert out.dtype == dtype and type(cache) is tuple and cache[0] is A
+    m, n_H, n_W, n_C = out.shape
+    windows = A[:, : n_H * f, : n_W * f].reshape(m, n_H, f, n_W, f, n_C)
+    np.testing.assert_array_equal(out, windows.max(axis=(2, 4)))
+    dA = rng.standard_normal(out.shape).astype(dtype)
+    got = cu.pool_backward(dA, cache, "max")
+    assert got.dtype == dtype and got.shape == A.shape
+    if shape[0] <= 3:  # the loop oracle is slow
+        np.testing.assert_allclose(got, loop_pool_backward(dA, A, hp, "max"), atol=1e-6)
+    split = cu.pool_backward(dA, cache, "max", ties="split")
+    ties = (windows == out[:, :, None, :, None, :])
+    want = (ties * (dA / ties.sum(axis=(2, 4)))[:, :, None, :, None, :]).reshape(m, n_H * f, n_W * f, n_C)
+    np.testing.assert_allclose(split[:, : n_H * f, : n_W * f], want, rtol=1e-6, atol=1e-7)
+    assert not split[:, n_H * f :].any() and not split[:, :, n_W * f :].any()
+    np.testing.assert_allclose(split.sum(axis=(1, 2)), dA.sum(axis=(1, 2)), rtol=1e-5, atol=1e-5)
+
+
+def test_cnn_model_relu_on_the_pooled_gradient_is_the_plain_relu():
+    from course.reference import cnn_model as cm
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, size=(16, 28, 28)).astype(np.uint8)
+    images[:, :8] = 0  # blank rows: windows whose maximum is 0 (ties through the ReLU)
+    X = cm.preprocess(images)
+    y = rng.integers(0, 10, size=16)
+    params = cm.init_cnn(seed=2)
+    probs, caches = cm.forward(X, params)
+    fast = cm.backward(probs, y, caches, params)
+    plain = cm.backward(probs, y, {k: v for k, v in caches.items() if k not in ("P1", "P2")}, params)
+    for name in fast:
+        np.testing.assert_allclose(fast[name], plain[name], rtol=1e-6, atol=1e-9, err_msg=name)

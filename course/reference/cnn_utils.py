@@ -4,16 +4,24 @@ Names, argument orders and caches follow the deeplearning.ai exercise "Convoluti
 by step", so code written for it runs unchanged; only the insides differ. Where the exercise loops
 over examples, pixels and filters, these versions work on whole batches:
 
-- convolution forward: every window at once with ``np.lib.stride_tricks.sliding_window_view``,
-  copied into an im2col matrix ``(m n_H n_W, f f n_C_prev)`` and multiplied by the filters in one
-  matrix product (GEMM);
-- convolution backward: ``dW`` is one more GEMM, ``dA_prev`` comes from a batched GEMM whose
-  window gradients :func:`col2im` adds back with one strided addition per kernel offset
-  (``f * f`` vectorised steps, each covering every example and pixel);
+- convolution, stride 1 (float32 / float64): on the "row grid" of :class:`_RowGrid`, the padded
+  batch stored channel-major so that each entry of every window is one long contiguous run;
+  a few images at a time (so that the data stays in cache): im2col by one copy of runs, the
+  forward pass is one GEMM ``cols.T @ [W; b]`` (bias included), ``dW`` and ``db`` one GEMM
+  ``cols @ dZ``, ``dA_prev`` one GEMM ``W @ dZ.T`` whose window gradients are added back with
+  ``f * f`` additions of long runs;
+- convolution, other strides (or integer / float16 data): every window at once with
+  ``np.lib.stride_tricks.sliding_window_view``, copied into an im2col matrix
+  ``(m n_H n_W, f f n_C_prev)`` and multiplied by the filters in one GEMM; ``dW`` is one more
+  GEMM, ``dA_prev`` one GEMM whose window gradients :func:`col2im` adds back with one strided
+  addition per kernel offset;
 - pooling: an elementwise maximum / sum over the ``f * f`` strided slices of the input, and the
-  mask-weighted gradient added back the same way.
+  mask-weighted gradient added back the same way; when the windows tile the input (stride ``f``),
+  max pooling works on whole image rows (window rows first, then columns).
 
-There is no Python loop over examples, pixels or channels.
+The caches are the canonical plain tuples; the backward passes rebuild what they need from them.
+There is no Python loop over pixels or channels; the stride-1 path loops over blocks of a few
+images (about 16 blocks for a batch of 64 28x28 images).
 
 Shapes (NHWC, channels last):
 
@@ -29,7 +37,7 @@ pooling. The functions keep the dtype of their inputs (float32 in, float32 out),
 may run in single precision.
 """
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 __all__ = [
     "zero_pad",
@@ -121,6 +129,171 @@ def col2im(dcols, padded_shape, stride):
     return out
 
 
+# ------------------------------------------------------------------ stride 1: the row grid
+# Tuning of the blocks (a few images at a time, so that a block's im2col columns are still in cache
+# when the GEMM reads them) and of the choice of grid rows; see _RowGrid.
+_BLOCK_BYTES = 5 << 18  # 1.25 MB of im2col columns per block: inside a 2 MB L2 cache
+_DA_BLOCK_BYTES = 5 << 19  # 2.5 MB per block of window gradients (separate dA_prev pass): fewer additions
+_WHOLE = 1.2  # compute on every row of the padded images when they have at most 20 % more rows than Z
+
+
+def _grid_dtype(A_prev, W, hparameters, *more):
+    """The dtype of the row-grid path (float32 or float64) when it applies: stride 1, a floating
+    result type, a non-empty output; else None (the general path)."""
+    if hparameters["stride"] != 1:
+        return None
+    f, pad = W.shape[0], hparameters["pad"]
+    m, n_H_prev, n_W_prev, _ = A_prev.shape
+    if m == 0 or n_H_prev + 2 * pad < f or n_W_prev + 2 * pad < f or W.shape[3] == 0:
+        return None
+    dtype = np.result_type(A_prev, W, *more)
+    return dtype if dtype in (np.float32, np.float64) else None
+
+
+class _RowGrid:
+    """Geometry of a stride-1 convolution computed on the rows of the padded images.
+
+    Channel ``c`` of the zero-padded batch is one contiguous row of numbers ``X[c]``: image after
+    image (``pitch = n_H_pad * n_W_pad`` numbers each), then ``shifts[-1]`` zeros. The window whose
+    corner is the padded pixel ``(h, w)`` of image ``n`` has its entry ``(i, j)`` at the pixel
+    ``(h + i, w + j)``, which is ``shift(i, j) = i * n_W_pad + j`` numbers further in ``X[c]``.
+
+    The grid positions are, for each image, its first ``rows`` rows of ``n_W_pad`` pixels
+    (``rows = n_H``, the rows where windows start, or ``n_H_pad``, every row, when that costs
+    little: then the images' runs join into one). Positions outside the ``n_H x n_W`` corners of
+    real windows are garbage, never read back (and given a zero gradient). So the entry ``(i, j, c)``
+    of the windows of all of an image's positions is ONE contiguous run of ``X[c]``: im2col is a
+    copy of long runs (no small strided pieces), and col2im ``f * f`` additions of long runs."""
+
+    def __init__(self, shape, f, pad, dtype):
+        self.m, self.n_H_prev, self.n_W_prev, self.n_C_prev = shape
+        self.f, self.pad, self.itemsize = f, pad, np.dtype(dtype).itemsize
+        self.n_H_pad, self.n_W_pad = self.n_H_prev + 2 * pad, self.n_W_prev + 2 * pad
+        self.n_H, self.n_W = self.n_H_pad - f + 1, self.n_W_pad - f + 1
+        self.pitch = self.n_H_pad * self.n_W_pad
+        self.rows = self.n_H_pad if self.n_H_pad <= _WHOLE * self.n_H else self.n_H
+        self.T = self.rows * self.n_W_pad  # grid positions per image
+        self.shifts = [i * self.n_W_pad + j for i in range(f) for j in range(f)]
+        self.K = f * f * self.n_C_prev
+        self.per_block = self.images_per_block(self.T, _BLOCK_BYTES)
+
+    def images_per_block(self, positions, nbytes):
+        """How many images of ``positions`` grid positions each fit ``nbytes`` of columns."""
+        return max(1, min(self.m, nbytes // ((self.K + 1) * self.itemsize * positions)))
+
+    def blocks(self):
+        return [(n0, min(n0 + self.per_block, self.m)) for n0 in range(0, self.m, self.per_block)]
+
+    def channels(self, A_prev, dtype):
+        """``X``: ``A_prev`` zero-padded, channel-major, flat, ``(n_C_prev, m pitch + shifts[-1])``."""
+        pad, n_H_pad, n_W_pad = self.pad, self.n_H_pad, self.n_W_pad
+        X = np.empty((self.n_C_prev, self.m * self.pitch + self.shifts[-1]), dtype)
+        X[:, self.m * self.pitch :] = 0
+        Xi = X[:, : self.m * self.pitch].reshape(self.n_C_prev, self.m, n_H_pad, n_W_pad)
+        if pad:  # zero the border only, then one copy of the inside
+            Xi[:, :, :pad] = 0
+            Xi[:, :, n_H_pad - pad :] = 0
+            Xi[:, :, pad : n_H_pad - pad, :pad] = 0
+            Xi[:, :, pad : n_H_pad - pad, n_W_pad - pad :] = 0
+        Xi[:, :, pad : pad + self.n_H_prev, pad : pad + self.n_W_prev] = A_prev.transpose(3, 0, 1, 2)
+        return X
+
+    def windows(self, X):
+        """The read-only view ``(f, f, n_C_prev, m, T)`` of ``X``: ``[i, j, c, n]`` is entry
+        ``(i, j, c)`` of the windows of image ``n``'s grid positions (a run of ``X[c]``)."""
+        item = X.itemsize
+        return as_strided(X, (self.f, self.f, X.shape[0], self.m, self.T),
+                          (self.n_W_pad * item, item, X.strides[0], self.pitch * item, item), writeable=False)
+
+    def cols_buffer(self, dtype):
+        """A block of im2col columns ``(f f n_C_prev + 1, per_block T)``, the last row ones (the bias)."""
+        buf = np.empty((self.K + 1, self.per_block * self.T), dtype)
+        buf[self.K] = 1
+        return buf
+
+    def fill(self, buf, windows, n0, n1):
+        """The im2col columns of images ``n0 .. n1`` copied into ``buf`` (one copy); returns them,
+        ``(f f n_C_prev + 1, (n1 - n0) T)``, row ``(i, j, c)`` then the ones."""
+        rows = buf[:-1].reshape(self.f, self.f, self.n_C_prev, -1, self.T)
+        rows[:, :, :, : n1 - n0] = windows[:, :, :, n0:n1]
+        return buf[:, : (n1 - n0) * self.T]
+
+    def add_back(self, dX, dcols, start, stop):
+        """col2im of the window gradients ``dcols`` ``(f f n_C_prev, stop - start)`` of the whole-grid
+        positions ``start .. stop``: ``f * f`` additions of contiguous runs into ``dX`` (like ``X``)."""
+        dcols = dcols.reshape(self.f * self.f, self.n_C_prev, stop - start)
+        for k, shift in enumerate(self.shifts):
+            dX[:, start + shift : stop + shift] += dcols[k]
+
+
+def _conv_forward_grid(A_prev, W, b, pad, dtype):
+    """Stride-1 forward pass on the row grid, a few images at a time: the block's im2col columns,
+    one GEMM ``cols.T @ [W; b]`` (the bias comes with the ones row) and the copy of the real
+    positions into ``Z``, all while the block is in cache."""
+    g = _RowGrid(A_prev.shape, W.shape[0], pad, dtype)
+    n_C = W.shape[3]
+    windows = g.windows(g.channels(A_prev, dtype))
+    Wb = np.empty((g.K + 1, n_C), dtype)
+    Wb[: g.K] = W.reshape(g.K, n_C)
+    Wb[g.K] = np.reshape(b, n_C)
+    Z = np.empty((g.m, g.n_H, g.n_W, n_C), dtype)
+    Zb = np.empty((g.per_block, g.rows, g.n_W_pad, n_C), dtype)
+    buf = g.cols_buffer(dtype)
+    for n0, n1 in g.blocks():
+        np.matmul(g.fill(buf, windows, n0, n1).T, Wb, out=Zb[: n1 - n0].reshape(-1, n_C))
+        Z[n0:n1] = Zb[: n1 - n0, : g.n_H, : g.n_W]
+    return Z
+
+
+def _conv_backward_grid(dZ, cache, dtype, need_dA=True):
+    """Stride-1 backward pass on the row grid, a few images at a time: the block's ``dZ`` on the grid
+    and its im2col columns again (copies in cache), ``[dW; db] += cols @ dZ`` (the ones row gives
+    ``db``); for ``dA_prev``, the window gradients ``W @ dZ.T`` (channel-major, on the whole padded
+    grid) added back by :meth:`_RowGrid.add_back`, in the same pass when the grid rows are the whole
+    images (the block's images are then complete and copied out at once), else in a second pass."""
+    A_prev, W, _, hparameters = cache
+    f, _, n_C_prev, n_C = W.shape
+    g = _RowGrid(A_prev.shape, f, hparameters["pad"], dtype)
+    windows = g.windows(g.channels(A_prev, dtype))
+    dWb = np.zeros((g.K + 1, n_C), dtype)
+    part = np.empty_like(dWb)
+    buf = g.cols_buffer(dtype)
+    one_pass = need_dA and g.rows == g.n_H_pad
+    dZb = np.zeros((g.per_block, g.rows, g.n_W_pad, n_C), dtype)  # zero where no window starts
+    if need_dA:
+        Wm = W.reshape(g.K, n_C).astype(dtype, copy=False)
+        dX = np.zeros((n_C_prev, g.m * g.pitch + g.shifts[-1]), dtype)
+        dA_prev = np.empty(A_prev.shape, np.result_type(dZ, W))
+        inside = (slice(None), slice(None), slice(g.pad, g.pad + g.n_H_prev), slice(g.pad, g.pad + g.n_W_prev))
+        dcols = np.empty((g.K, g.per_block * g.T), dtype) if one_pass else None
+    for n0, n1 in g.blocks():
+        nb = n1 - n0
+        dZb[:nb, : g.n_H, : g.n_W] = dZ[n0:n1]
+        dZ_block = dZb[:nb].reshape(nb * g.T, n_C)
+        np.matmul(g.fill(buf, windows, n0, n1), dZ_block, out=part)
+        dWb += part
+        if one_pass:
+            start, stop = n0 * g.pitch, n1 * g.pitch
+            g.add_back(dX, np.matmul(Wm, dZ_block.T, out=dcols[:, : stop - start]), start, stop)
+            # images n0 .. n1 - 1 are complete: later blocks add (zeros) only from image n1 on
+            dA_prev[n0:n1] = dX[:, start:stop].reshape(n_C_prev, nb, g.n_H_pad, g.n_W_pad)[inside].transpose(1, 2, 3, 0)
+    dW = dWb[: g.K].reshape(W.shape).astype(np.result_type(A_prev, dZ), copy=False)
+    db = dWb[g.K].reshape(1, 1, 1, n_C).astype(dZ.dtype, copy=False)
+    if not need_dA:
+        return None, dW, db
+    if not one_pass:  # dZ on the whole padded grid, zero where no window starts
+        dZp = np.zeros((g.m, g.n_H_pad, g.n_W_pad, n_C), dtype)
+        dZp[:, : g.n_H, : g.n_W] = dZ
+        dZp = dZp.reshape(g.m * g.pitch, n_C)
+        per_block = g.images_per_block(g.pitch, _DA_BLOCK_BYTES)
+        dcols = np.empty((g.K, per_block * g.pitch), dtype)
+        for n0 in range(0, g.m, per_block):
+            start, stop = n0 * g.pitch, min(n0 + per_block, g.m) * g.pitch
+            g.add_back(dX, np.matmul(Wm, dZp[start:stop].T, out=dcols[:, : stop - start]), start, stop)
+        dA_prev[...] = dX[:, : g.m * g.pitch].reshape(n_C_prev, g.m, g.n_H_pad, g.n_W_pad)[inside].transpose(1, 2, 3, 0)
+    return dA_prev, dW, db
+
+
 def conv_forward(A_prev, W, b, hparameters):
     """Forward pass of a convolution layer (no activation).
 
@@ -135,6 +308,9 @@ def conv_forward(A_prev, W, b, hparameters):
     """
     f, _, n_C_prev, n_C = W.shape
     stride, pad = hparameters["stride"], hparameters["pad"]
+    dtype = _grid_dtype(A_prev, W, hparameters)
+    if dtype is not None:
+        return _conv_forward_grid(A_prev, W, b, pad, dtype), (A_prev, W, b, hparameters)
     cols = im2col(zero_pad(A_prev, pad) if pad else A_prev, f, stride)  # (m, n_H, n_W, f, f, n_C_prev)
     m, n_H, n_W = cols.shape[:3]
     Z = cols.reshape(m * n_H * n_W, -1) @ W.reshape(-1, n_C)  # one GEMM
@@ -156,10 +332,12 @@ def conv_filter_gradients(dZ, cache):
         dW: ``(f, f, n_C_prev, n_C)``; db: ``(1, 1, 1, n_C)``.
     """
     A_prev, W, _, hparameters = cache
-    f, _, _, n_C = W.shape
-    pad = hparameters["pad"]
-    dZ_mat = np.ascontiguousarray(dZ).reshape(-1, n_C)
-    cols = im2col(zero_pad(A_prev, pad) if pad else A_prev, f, hparameters["stride"]).reshape(len(dZ_mat), -1)
+    dtype = _grid_dtype(A_prev, W, hparameters, dZ)
+    if dtype is not None:
+        return _conv_backward_grid(dZ, cache, dtype, need_dA=False)[1:]
+    n_C, pad = W.shape[3], hparameters["pad"]
+    dZ_mat = dZ.reshape(-1, n_C)
+    cols = im2col(zero_pad(A_prev, pad) if pad else A_prev, W.shape[0], hparameters["stride"]).reshape(len(dZ_mat), -1)
     return (cols.T @ dZ_mat).reshape(W.shape), dZ_mat.sum(axis=0).reshape(1, 1, 1, n_C)
 
 
@@ -178,18 +356,19 @@ def conv_backward(dZ, cache):
         db: ``(1, 1, 1, n_C)``.
     """
     A_prev, W, b, hparameters = cache
+    dtype = _grid_dtype(A_prev, W, hparameters, dZ)
+    if dtype is not None:
+        return _conv_backward_grid(dZ, cache, dtype)
     f, _, n_C_prev, n_C = W.shape
     stride, pad = hparameters["stride"], hparameters["pad"]
     m, n_H_prev, n_W_prev, _ = A_prev.shape
     _, n_H, n_W, _ = dZ.shape
     dW, db = conv_filter_gradients(dZ, cache)
-    dZ_mat = np.ascontiguousarray(dZ).reshape(m * n_H * n_W, n_C)
-    # one (m n_H n_W, n_C) x (n_C, n_C_prev) product per kernel offset, batched in one call
-    dcols = np.matmul(dZ_mat[None], W.reshape(f * f, n_C_prev, n_C).transpose(0, 2, 1))
-    dcols = dcols.reshape(f, f, m, n_H, n_W, n_C_prev)
-    dA_prev_pad = col2im(dcols, (m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev), stride)
-    dA_prev = dA_prev_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]
-    return np.ascontiguousarray(dA_prev), dW, db
+    dZ_mat = dZ.reshape(m * n_H * n_W, n_C)
+    # every window's gradient in one GEMM, offset-major for col2im: (f f n_C_prev, M) -> (f, f, m, n_H, n_W, n_C_prev)
+    dcols = (W.reshape(f * f * n_C_prev, n_C) @ dZ_mat.T).reshape(f, f, n_C_prev, m, n_H, n_W)
+    dA_prev_pad = col2im(dcols.transpose(0, 1, 3, 4, 5, 2), (m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev), stride)
+    return np.ascontiguousarray(dA_prev_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]), dW, db
 
 
 def create_mask_from_window(x):
@@ -223,11 +402,65 @@ def _offset_slices(f, stride, n_H, n_W):
             for i in range(f) for j in range(f)]
 
 
+def _tiles(X, f, n_H, n_W):
+    """When the ``f x f`` windows of stride ``f`` tile ``X`` ``(m, n_H f, n_W f, n_C)`` exactly: the view
+    ``(m, n_H, f, n_W f, n_C)`` whose ``[:, h, i]`` is row ``i`` of the windows of output row ``h``
+    (whole image rows, contiguous); else None."""
+    m, n_H_prev, n_W_prev, n_C = X.shape
+    if n_H_prev != n_H * f or n_W_prev != n_W * f or not X.flags.c_contiguous:
+        return None
+    return X.reshape(m, n_H, f, n_W * f, n_C)
+
+
+def _max_of_tiles(T, f):
+    """Max pooling of the tiles ``T`` (see :func:`_tiles`): the maximum over the window rows (whole
+    image rows at once), then over the ``f`` columns of each window."""
+    m, n_H, _, n_Wf, n_C = T.shape
+    rows = np.maximum(T[:, :, 0], T[:, :, 1]) if f > 1 else np.array(T[:, :, 0])
+    for i in range(2, f):
+        np.maximum(rows, T[:, :, i], out=rows)
+    cols = rows.reshape(m, n_H, n_Wf // f, f, n_C)
+    A = np.maximum(cols[:, :, :, 0], cols[:, :, :, 1]) if f > 1 else np.array(cols[:, :, :, 0])
+    for j in range(2, f):
+        np.maximum(A, cols[:, :, :, j], out=A)
+    return A
+
+
+def _max_pool_backward_tiles(dA, T, A, f, ties, dtype):
+    """Max-pooling backward when the windows tile the input (see :func:`_tiles`): each window's
+    maximum and gradient repeated under its ``f`` columns, compared with / multiplied into whole
+    image rows, one pass per window row."""
+    m, n_H, _, n_Wf, n_C = T.shape
+    A_cols = np.repeat(A, f, axis=2)  # (m, n_H, n_W f, n_C): the maximum of the window above each pixel
+    mask = np.empty(T.shape, bool)
+    for i in range(f):
+        np.equal(T[:, :, i], A_cols, out=mask[:, :, i])
+    share = np.asarray(dA, dtype=dtype)
+    if ties == "split":
+        counts = mask.view(np.uint8) if f * f < 256 else mask.astype(np.int32)
+        per_col = counts[:, :, 0].copy()
+        for i in range(1, f):
+            per_col += counts[:, :, i]
+        per_col = per_col.reshape(m, n_H, n_Wf // f, f, n_C)
+        count = per_col[:, :, :, 0].copy()
+        for j in range(1, f):
+            count += per_col[:, :, :, j]
+        share = share / count
+    share_cols = np.repeat(share, f, axis=2)
+    dA_prev = np.empty((m, n_H * f, n_Wf, n_C), dtype)
+    out = dA_prev.reshape(T.shape)
+    for i in range(f):
+        np.multiply(mask[:, :, i], share_cols, out=out[:, :, i])
+    return dA_prev
+
+
 def pool_forward(A_prev, hparameters, mode="max"):
     """Forward pass of a pooling layer.
 
     Computed as an elementwise maximum (or sum) of ``f * f`` strided slices, one per position in
-    the window; each slice covers every example, output pixel and channel at once.
+    the window; each slice covers every example, output pixel and channel at once. When the
+    windows tile the input (stride ``f``, sizes multiples of ``f``), max pooling takes the maximum
+    of the window rows first (whole image rows at once), then of the window columns.
 
     Args:
         A_prev: input ``(m, n_H_prev, n_W_prev, n_C)``.
@@ -241,15 +474,19 @@ def pool_forward(A_prev, hparameters, mode="max"):
         raise ValueError(f"mode must be 'max' or 'average', got {mode!r}")
     f, stride = hparameters["f"], hparameters["stride"]
     n_H, n_W = pool_output_shape(A_prev.shape[1], A_prev.shape[2], f, stride)
-    offsets = _offset_slices(f, stride, n_H, n_W)
-    A = np.array(A_prev[offsets[0][2]], dtype=np.result_type(A_prev, np.float32) if mode == "average" else A_prev.dtype)
-    for _, _, sl in offsets[1:]:
-        if mode == "max":
-            np.maximum(A, A_prev[sl], out=A)
-        else:
-            A += A_prev[sl]
-    if mode == "average":
-        A /= f * f
+    T = _tiles(A_prev, f, n_H, n_W) if mode == "max" and stride == f else None
+    if T is not None:
+        A = _max_of_tiles(T, f)
+    else:
+        offsets = _offset_slices(f, stride, n_H, n_W)
+        A = np.array(A_prev[offsets[0][2]], dtype=np.result_type(A_prev, np.float32) if mode == "average" else A_prev.dtype)
+        for _, _, sl in offsets[1:]:
+            if mode == "max":
+                np.maximum(A, A_prev[sl], out=A)
+            else:
+                A += A_prev[sl]
+        if mode == "average":
+            A /= f * f
     return A, (A_prev, hparameters)
 
 
@@ -288,6 +525,9 @@ def pool_backward(dA, cache, mode="max", ties="all"):
             dA_prev[sl] += share
         return dA_prev
     dtype = np.result_type(dA, A_prev)
+    T = _tiles(A_prev, f, n_H, n_W) if stride == f else None
+    if T is not None:
+        return _max_pool_backward_tiles(dA, T, _max_of_tiles(T, f), f, ties, dtype)
     dA_prev = np.zeros(A_prev.shape, dtype=dtype)
     A = pool_forward(A_prev, hparameters, "max")[0]
     masks = [A_prev[sl] == A for _, _, sl in offsets]
