@@ -39,7 +39,20 @@ def test_a_missing_checks_folder_is_refused(tmp_path):
 
 
 def test_a_worker_without_the_checks_reports_a_grader_problem(tmp_path):
-    assert _grader_problem({"checks_dir": CHECKS, "assignment": "01_activations"}) == ""
-    assert "missing on host" in _grader_problem({"checks_dir": str(tmp_path / "gone"), "assignment": "01_activations"})
+    job = {"assignment": "01_activations", "isolate": False}  # (the sandbox's own check: below)
+    assert _grader_problem(dict(job, checks_dir=CHECKS)) == ""
+    assert "missing on host" in _grader_problem(dict(job, checks_dir=str(tmp_path / "gone")))
     (tmp_path / "01_activations.py").write_text("raise ImportError('broken on purpose')\n")
-    assert "cannot be loaded" in _grader_problem({"checks_dir": str(tmp_path), "assignment": "01_activations"})
+    assert "cannot be loaded" in _grader_problem(dict(job, checks_dir=str(tmp_path)))
+
+
+def test_a_worker_without_the_sandbox_refuses_a_sandboxed_job(monkeypatch):
+    """A Dask worker that cannot sandbox (not root, no namespaces) fails the job, with the reason,
+    rather than running the student's kernel beside the answer key."""
+    from course.grading import worker
+
+    monkeypatch.setattr(worker, "isolation_available", lambda: "not running as root")
+    job = {"checks_dir": CHECKS, "assignment": "01_activations"}
+    assert "sandbox is not available" in _grader_problem(dict(job, isolate=True)) and \
+        "not running as root" in _grader_problem(job)
+    assert _grader_problem(dict(job, isolate=False)) == ""  # --no-isolation: the instructor's choice

@@ -128,7 +128,10 @@ _GRADER_FAULTS = ("checks_dir", "No space left on device", "MemoryError", "cours
 
 
 def _grader_problem(job):
-    """Why this worker cannot judge the job (its checks folder or module is missing or broken), or ''."""
+    """Why this worker cannot judge the job (no sandbox here though the run asks for one; its checks
+    folder or module is missing or broken), or ''. Never a silent fallback: the run fails it, with this."""
+    if job.get("isolate", True) and isolation_available():
+        return f"the grading sandbox is not available on host {os.uname().nodename}: {isolation_available()}"
     folder = job.get("checks_dir", "")
     if not folder:
         return ""
