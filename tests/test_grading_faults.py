@@ -151,7 +151,7 @@ class Run:
     shm: set = field(default_factory=set)   # /dev/shm scratch folders its processes were seen using
     left: list = field(default_factory=list)  # its scratch files found after it ended (then removed)
     ended: float = 0.0
-    started_at: float = field(default_factory=time.time)  # wall clock, for the files it made
+    semaphores: set = field(default_factory=set)  # its process pools' named semaphores (in /dev/shm)
 
     @property
     def tag(self):
@@ -231,6 +231,8 @@ def note_scratch(run):
             m = re.match(r"(/dev/shm/course-[^/]+)", target)
             if m:
                 run.shm.add(m.group(1))
+    for folder in run.shm:  # the names the grader listed for its reaper
+        run.semaphores |= set(_read(f"{folder}/.semaphores").decode().split())
 
 
 def children(pid):
@@ -436,23 +438,16 @@ def test_a_stop_inside_nbgrader_stops_the_run_and_stores_no_grade(tmp_path, subm
     assert {k[0] for k in gradebook(sqlite_url(course))} == {"ada"}
 
 
-def orphan_semaphores(since):
-    """Named semaphores (multiprocessing's /dev/shm/sem.mp-*) made since ``since`` that no live
-    process has mapped: nobody can use them any more, nobody will unlink them."""
-    made = {str(p) for p in Path("/dev/shm").glob("sem.mp-*") if p.stat().st_ctime >= since}
-    for maps in Path("/proc").glob("[0-9]*/maps"):
-        made -= {line.split(None, 5)[-1].strip() for line in _read(maps).decode(errors="replace").splitlines()
-                 if "/sem.mp-" in line}
-    return made
-
-
 def assert_killed_leaves_no_process(run, ref):
     assert run.wait(GRACE) == -signal.SIGKILL
     assert_nothing_outlives(run, leaks=False)  # see test_nothing_is_left_in_scratch_space_after_a_stop_or_kill
-    deadline = time.monotonic() + GRACE  # the pool's semaphores: its resource tracker may have died with it
-    while orphan_semaphores(run.started_at) and time.monotonic() < deadline:
+    # the pool's named semaphores: its resource tracker may have died with it; the reaper unlinks them
+    assert run.semaphores, "the run listed no semaphore for its reaper"
+    left = lambda: [n for n in run.semaphores if os.path.exists(f"/dev/shm/sem.{n}")]  # noqa: E731
+    deadline = time.monotonic() + GRACE
+    while left() and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not orphan_semaphores(run.started_at)
+    assert not left(), left()
     _disturbed.append(run)
     rows = assert_partial_equals(sqlite_url(run.course), ref)
     states = {r["state"] for r in rows.values()}

@@ -23,7 +23,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from course.grading.checked_execute import CheckedExecute, SubmissionRun, submission_run
 from course.grading.provisioner import SandboxKernelManager, SandboxProvisioner
-from course.grading.sandbox import MB, Limits, Sandbox, isolation_available
+from course.grading.sandbox import MB, Limits, Sandbox, isolation_available, remove_workdir
 from course.paths import COURSE_ROOT
 
 pytestmark = pytest.mark.slow  # every test starts a sandboxed kernel
@@ -39,13 +39,13 @@ def _workdir():
     return work
 
 
-def run_cells(sources, limits=None, isolate=True, timeout=20, status=None):
+def run_cells(sources, limits=None, isolate=True, timeout=20, status=None, work=None):
     """Execute ``sources`` in a fresh sandboxed kernel; return the executed cells.
 
     ``status``: a dict that receives the working directory (``work``) and the kernel's exit status
     (``returncode``) if it died.
     """
-    work = _workdir()
+    keep, work = work is not None, work or _workdir()  # a given working directory stays (the caller's)
     if status is not None:
         status["work"] = str(work)
     box = Sandbox(work, limits or Limits(), isolate=isolate and not isolation_available())
@@ -61,7 +61,8 @@ def run_cells(sources, limits=None, isolate=True, timeout=20, status=None):
             status["returncode"] = km.provisioner.returncode
     finally:
         run_sync(km.shutdown_kernel)(now=True)
-        subprocess.run(["rm", "-rf", str(work)])
+        if not keep:
+            remove_workdir(work)
     return nb.cells
 
 
@@ -240,6 +241,23 @@ def test_the_working_directory_is_capped_and_gone_afterwards():
 
 
 @needs_isolation
+def test_the_notebooks_of_a_submission_share_their_working_directory():
+    """nbgrader runs a submission's notebooks in one folder: the second notebook's kernel finds the
+    bundle and what the first wrote (the tmpfs belongs to the folder, not to one kernel)."""
+    work = _workdir()
+    try:
+        run_cells(["open('note.txt', 'w').write('from the first notebook')"], limits=Limits(workdir_size=16 * MB),
+                  work=work)
+        cells = run_cells(["import utils.testing\nprint(open('note.txt').read())"], limits=Limits(workdir_size=16 * MB),
+                          work=work)
+        assert text(cells[0]).strip() == "from the first notebook", text(cells[0])
+        assert os.path.ismount(work)
+    finally:
+        remove_workdir(work)
+    assert not os.path.exists(work)
+
+
+@needs_isolation
 def test_no_secret_of_the_grader_reaches_the_kernel_memory(monkeypatch):
     """A forked kernel keeps its zygote's original environment in memory: the zygote gets none of
     the grader's secrets."""
@@ -311,7 +329,7 @@ def checked_run(nb, limits):
         with submission_run(run):
             nb, _ = ex.preprocess(nb, {"metadata": {"path": str(work)}})
     finally:
-        subprocess.run(["rm", "-rf", str(work)])
+        remove_workdir(work)
     return {c.metadata["nbgrader"]["grade_id"]: determine_grade(c)[0] for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade")}, nb, run.stats
 
@@ -334,6 +352,17 @@ def test_notebook_wall_clock_limit():
     assert time.monotonic() - start < 30
     assert scores["t0"] == 1.0 and scores["t3"] == 0.0
     assert "time limit" in stats["stopped"] or any(s == 0.0 for s in (scores["t1"], scores["t2"]))
+
+
+@needs_isolation
+def test_a_cell_past_its_time_limit_that_ignores_interrupts_stops_the_notebook():
+    nb = _graded_nb(["check_close(f(), 1)", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+                     "check_close(f(), 1)"])
+    start = time.monotonic()
+    scores, nb, stats = checked_run(nb, Limits(cell_timeout=3, notebook_timeout=120, cpu_seconds=120))
+    assert scores == {"t0": 1.0, "t1": 0.0, "t2": 0.0}
+    assert "time limit" in stats["stopped"] and "did not stop when interrupted" in stats["stopped"], stats
+    assert time.monotonic() - start < 30  # the kernel was stopped, not every later cell waited for
 
 
 @needs_isolation

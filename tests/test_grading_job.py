@@ -100,6 +100,26 @@ def test_kernels_that_cannot_start_fail_the_run_and_record_no_grade(course):
     assert [r.status for r in again] == ["graded", "graded"] and scores() == before
 
 
+def test_a_submission_of_too_many_files_scores_0_with_the_reason(course):
+    """The kernel's working directory is a capped tmpfs (4 KB at least per file): a submission whose
+    files do not fit there is its own problem (0, with the reason), never a grader failure."""
+    import shutil
+
+    from course.grading.sandbox import MB, Limits
+
+    folder = course / "submitted" / "dan" / "tiny"
+    shutil.copytree(course / "submitted" / "ann" / "tiny", folder)
+    for i in range(3000):  # 12 MB of pages, 3 KB of content
+        (folder / f"f{i}.txt").write_text("x")
+    try:
+        [result] = grade_assignment("tiny", course, students=["dan"], timeout=10, feedback=False,
+                                    limits=Limits(workdir_size=8 * MB))
+    finally:
+        shutil.rmtree(course / "submitted" / "dan")
+    assert result.status == "graded" and result.score == 0, (result.status, result.error)
+    assert "do not fit in the kernel's working directory" in result.error, result.error
+
+
 def test_a_missing_student_folder_changes_nothing(course):
     (course / "autograded" / "ann").mkdir(parents=True, exist_ok=True)
     before = sorted(p.name for p in (course / "autograded").iterdir())

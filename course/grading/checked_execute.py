@@ -128,21 +128,26 @@ class CheckedExecute(Execute):
         # the sandbox's working directory (set by course grade's worker), else nbgrader's own choice
         where = {"cwd": str(run.box.workdir), "sandbox": run.box} if run.box and self.sandbox is not None else \
             {"cwd": (resources or {}).get("metadata", {}).get("path")}
+        started = False
         try:
             t0 = time.monotonic()
             with self.setup_kernel(**{k: v for k, v in where.items() if v}):
                 reply = getattr(self.kc, "ready_reply", None) or self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = reply["content"]["language_info"]
                 stats["kernel_seconds"] = time.monotonic() - t0
+                started = True
                 for index, cell in enumerate(self.nb.cells):
                     t1 = time.monotonic()
                     self.preprocess_cell(cell, resources, index)
                     stats["cell_seconds"] += time.monotonic() - t1
         except DeadKernelError:
             self._stopped = self._stopped or self._death_reason()
-        except RuntimeError as err:  # the kernel never started: before any of the student's code ran
-            self._stopped = self._stopped or f"the kernel could not start: {str(err).strip()[:300]}"
-            stats["kernel_failed"] = self._stopped
+        except RuntimeError as err:
+            if started:  # (a RecursionError on what the student's code sent, say): the notebook stops there
+                self._stopped = self._stopped or f"the notebook stopped: {type(err).__name__}: {str(err).strip()[:300]}"
+            else:  # the kernel never started, before any of the student's code ran: the grader's failure
+                self._stopped = self._stopped or f"the kernel could not start: {str(err).strip()[:300]}"
+                stats["kernel_failed"] = self._stopped
         finally:
             after, run.after_kernel = run.after_kernel, None
             if after is not None:
@@ -166,6 +171,7 @@ class CheckedExecute(Execute):
             cell.outputs = [_error("NotRun", f"not run: {self._stopped}")]
             return cell
         self.timeout = max(1, math.ceil(min(self.timeout or 1e9, self._deadline - time.monotonic())))  # ends past the deadline
+        began = time.monotonic()
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
@@ -177,7 +183,8 @@ class CheckedExecute(Execute):
             # burst of output is larger than the grader accepts (MAX_MESSAGE_BYTES)
             if not await self.km.is_alive():
                 self._stopped = self._death_reason()
-            elif "IOPub" in str(err):  # the cell ran to its end: the notebook goes on; this cell, if graded
+            elif "IOPub" in str(err) and time.monotonic() - began < self.timeout:
+                # the cell ran to its end (not to its time limit): the notebook goes on; this cell, if graded
                 # by nbgrader itself, scores 0 (an error it did not see could have been in what was lost)
                 lost = "the cell's output stopped reaching the grader (more output at once than it accepts)"
                 cell.outputs = list(cell.get("outputs", [])) + [_error("OutputLost", lost)]

@@ -27,7 +27,7 @@ from course.grading.inert import terminal_text
 from course.grading.jobs import JobStore, checksum, retrying, run_lock, to_grade
 from course.grading.results import SubmissionResult, assignment_layout, cell_rows, read_results
 from course.grading.sandbox import Limits
-from course.grading.scratch import SCRATCH_ENV, reaped_folder, scratch_base
+from course.grading.scratch import SCRATCH_ENV, note_semaphores, reaped_folder, scratch_base
 from course.grading.worker import grade_one, warm_up
 from course.nbgrader_api import make_api
 from course.paths import COURSE_ROOT, CourseError, check_assignment
@@ -320,6 +320,7 @@ def _pool_round(pending, template, preload, workers, grade, started):
     then: its job state becomes ``running``); the rest wait here, still ``queued``."""
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=warm_up, initargs=(preload,))
+    note_semaphores(pool)  # (its queues' named semaphores: the run's reaper unlinks them after a kill -9)
     waiting, futures, broken = iter(list(pending)), {}, False
 
     def hand_out():
@@ -359,9 +360,10 @@ def _pool_round(pending, template, preload, workers, grade, started):
 
 
 def _run_dask(jobs, template, preload, scheduler, started=_nothing):
-    """Jobs handed to a Dask cluster, as many at once as it has threads (``started`` is told as
-    each is handed out). A task whose worker dies is run again by Dask (``retries=1``, and the
-    scheduler's own reassignment); one that still fails is recorded as failed, with the reason."""
+    """Jobs handed to a Dask cluster, as many at once as its workers have threads (counted again as
+    each ends; only workers that can sandbox, when the run sandboxes), ``started`` told as each is
+    handed out. A task whose worker dies is run again by Dask (``retries=1``, and the scheduler's
+    own reassignment); one that still fails is recorded as failed, with the reason."""
     try:
         from distributed import Client, as_completed
     except ImportError as err:  # pragma: no cover
@@ -369,20 +371,25 @@ def _run_dask(jobs, template, preload, scheduler, started=_nothing):
     if not scheduler:
         raise CourseError("--executor dask needs --scheduler tcp://HOST:PORT")
     with Client(scheduler, timeout=30) as client:
-        shared = client.scatter(template, broadcast=True)
+        capable = _sandboxing_workers(client) if jobs and jobs[0].get("isolate", True) else None
         waiting, futures, running = iter(jobs), {}, as_completed()
 
         def hand_out():
-            for job in waiting:
+            """Hand out jobs while a worker thread is free (the cluster may grow or shrink)."""
+            free = sum(n for w, n in client.nthreads().items() if capable is None or w in capable)
+            while len(futures) < max(1, free):
+                job = next(waiting, None)
+                if job is None:
+                    return
                 key = f"grade-{job['assignment']}-{job['student']}-{os.getpid()}-{time.time_ns()}"
-                fut = client.submit(grade_one, job, shared, key=key, pure=False, retries=1)
+                # the template travels with each task (a few hundred KB): a scattered copy is lost
+                # with the worker that holds it, and with it every task that needs it
+                fut = client.submit(grade_one, job, template, key=key, pure=False, retries=1, workers=capable)
                 futures[fut] = job
                 running.add(fut)
                 started([job["student"]])
-                return
 
-        for _ in range(max(1, sum(client.nthreads().values()))):
-            hand_out()
+        hand_out()
         for fut in running:
             job = futures.pop(fut)
             hand_out()
@@ -390,6 +397,17 @@ def _run_dask(jobs, template, preload, scheduler, started=_nothing):
                 yield fut.result()
             except Exception as err:  # noqa: BLE001 - a lost worker, a cancelled task
                 yield _failed(job, f"the Dask task failed: {type(err).__name__}: {err}"[:500])
+
+
+def _sandboxing_workers(client):
+    """The addresses of the Dask workers that can sandbox kernels; CourseError if none can."""
+    from course.grading.sandbox import isolation_available
+    why = client.run(isolation_available)
+    capable = [worker for worker, reason in why.items() if not reason]
+    if not capable:
+        reasons = "; ".join(f"{w}: {r}" for w, r in why.items()) or "the cluster has no worker"
+        raise CourseError(f"no Dask worker can sandbox the kernels ({reasons}); --no-isolation grades without it")
+    return capable
 
 
 def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, timeout=None,
@@ -455,6 +473,9 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
             generate_release(assignment, root, release_dir=Path(tmp) / "release2", db_url=template_url, lint=False)
             extensions = _copy_due_dates(db_url, template_url, course_id, assignment, students)
             template = (Path(tmp) / "template.db").read_bytes()
+            # the kernel's working directory gets the student's bundle as built now (its data files
+            # and its utils/ subset), the same as release/ASG but never missing or stale
+            bundle = _files(Path(tmp) / "release" / assignment, skip_notebooks=True)
     except CourseError:
         _check_stop()  # a stop nbgrader caught and reported as its own failure is a stop
         raise
@@ -467,7 +488,7 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
                    f"and unchanged; grading {len(todo)} (--force regrades all)")
         store.mark(assignment, todo, "queued", checksums=digests)
         answers = _dispatch(assignment, root, todo, files, api, db_url, course_id, timeout, feedback, workers,
-                            executor, scheduler, limits, isolate, template, extensions,
+                            executor, scheduler, limits, isolate, template, extensions, bundle,
                             started=lambda handed: store.mark(assignment, handed, "running")) if todo else iter(())
         results, lost = {}, None
         with Gradebook(db_url, course_id) as gb:
@@ -560,18 +581,15 @@ def _store_or_rollback(gb, assignment, answer):
 
 
 def _dispatch(assignment, root, students, files, api, db_url, course_id, timeout, feedback, workers, executor,
-              scheduler, limits, isolate, template, extensions, started):
+              scheduler, limits, isolate, template, extensions, bundle, started):
     """Hand the jobs to an executor; yields the workers' answers as they come. ``started(students)``
     is called as submissions are handed to a worker."""
     preload = preload_modules(assignment, root)
-    # the kernel's working directory gets the student's bundle (release/ASG: data files and its utils/ subset)
-    source_files = (_files(root / "release" / assignment, skip_notebooks=True)
-                    or _files(root / "source" / assignment, skip_notebooks=True))
     checks_dir = checks_folder(api, root)
     # the course's own settings travel with each job (a worker may run anywhere)
     config = (root / "nbgrader_config.py").read_text() if (root / "nbgrader_config.py").is_file() else ""
     jobs = [{"assignment": assignment, "student": student, "course_id": course_id, "files": files[student],
-             "source_files": source_files, "timeout": timeout, "limits": vars(limits).copy(), "feedback": feedback,
+             "source_files": bundle, "timeout": timeout, "limits": vars(limits).copy(), "feedback": feedback,
              "isolate": isolate, "preload": preload, "checks_dir": checks_dir, "config": config,
              "extension": extensions.get(student)}
             for student in students]

@@ -120,6 +120,8 @@ def run_active(root, assignment):
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return False
+    except OSError:  # not ours to read: say nothing is known to have ended
+        return True
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         return False
@@ -136,7 +138,7 @@ def run_lock(root, assignment, wait=False):
     folder = Path(root) / ".course"
     folder.mkdir(exist_ok=True)
     path = folder / f"grade-{assignment}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # readable: `course status` asks whether a run is on
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

@@ -75,6 +75,7 @@ class SandboxProvisioner(KernelProvisionerBase):
         while self._pid is None and self._returncode is None and time.monotonic() < deadline:
             self._read(0.5)
         if not self._pid:
+            self._close(1)  # the keeper then kills whatever it started
             raise RuntimeError("the sandbox did not start the kernel")
         return self.connection_info
 

@@ -155,6 +155,15 @@ class Sandbox:
         return req
 
 
+def remove_workdir(folder):
+    """Remove a kernel's working directory, unmounting the tmpfs its keeper put over it first."""
+    folder = str(folder)
+    if os.path.ismount(folder):
+        import ctypes
+        ctypes.CDLL(None).umount2(folder.encode(), 2)  # MNT_DETACH: a dying kernel may still be in it
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 class _Zygote:
     def __init__(self, modules):
         self.modules = tuple(modules)

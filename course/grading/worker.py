@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from course.grading import nbgrader_speedups
-from course.grading.sandbox import Limits, Sandbox, isolation_available
+from course.grading.sandbox import Limits, Sandbox, isolation_available, remove_workdir
 from course.grading.scratch import scratch_base
 
 nbgrader_speedups.install()  # in every process that grades: pool and Dask workers, and the parent
@@ -185,7 +185,11 @@ def grade_one(job, gradebook=None):
         _write_tree(scratch / "source" / asg, {k: v for k, v in job.get("source_files", {}).items()
                                                if not k.startswith("utils/")})
         # the kernel's working directory: the submission's and the assignment's data files, no notebook
-        _write_tree(work, {k: v for k, v in job["files"].items() if not k.endswith(".ipynb")})
+        try:
+            _write_tree(work, {k: v for k, v in job["files"].items() if not k.endswith(".ipynb")})
+        except OSError as err:  # e.g. tens of thousands of small files: the submission's own doing
+            answer["error"] = (f"the submission's files do not fit in the kernel's working directory "
+                               f"({box.limits.workdir_size // 2**20} MB, at least 4 KB a file): {err.strerror}")
         _write_tree(work, job.get("source_files", {}))
         db = _scratch_gradebook()
         db_url = f"sqlite:///{db}"
@@ -193,7 +197,7 @@ def grade_one(job, gradebook=None):
         db.write_bytes(gradebook if gradebook is not None else job["gradebook"])
         if job.get("extension"):  # the student's extension of the due date (nbgrader's late penalties)
             _set_extension(db_url, job)
-        answer["error"] = submission_problem(folder)
+        answer["error"] = answer["error"] or submission_problem(folder)
         why = _grader_problem(job)
         if why:  # the grader cannot judge here: a failure to retry, never a 0
             answer["error"], answer["infra"] = why, True
@@ -247,7 +251,7 @@ def grade_one(job, gradebook=None):
         _stop_kernel(km)
         _stop_kernel(run.prestarted if run else None)
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
+        remove_workdir(work)
         _prepare_next(job)  # the next submission's kernel boots while this answer travels
         answer["seconds"] = time.perf_counter() - start
     return answer
@@ -286,7 +290,7 @@ def _take_kernel(job):
         if key == _sandbox_key(job) and km is not None and _alive(km):
             return work, box, km
         _stop_kernel(km)
-        shutil.rmtree(work, ignore_errors=True)
+        remove_workdir(work)
     return _new_kernel(job)
 
 
@@ -320,7 +324,7 @@ def release_prepared_kernel():
         _prepared.clear()
     for _, work, _, km in prepared:
         _stop_kernel(km)
-        shutil.rmtree(work, ignore_errors=True)
+        remove_workdir(work)
 
 
 def _alive(km):
@@ -336,12 +340,13 @@ def _prestart_kernel(box):
     from jupyter_core.utils import run_sync
 
     from course.grading.provisioner import SandboxKernelManager
+    km = SandboxKernelManager(kernel_name="python3")
     try:
-        km = SandboxKernelManager(kernel_name="python3")
         run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(box.workdir),
                                   sandbox=box)
         return km
     except Exception:  # noqa: BLE001 - CheckedExecute starts one itself then
+        _stop_kernel(km)
         return None
 
 

@@ -24,8 +24,8 @@ see ``provisioner.py``), the zygote forks a *keeper* process that
      kernel's exit status otherwise.
 
 The working directory is a tmpfs of its own too, capped (``view["workdir_size"]``), mounted over
-the folder the grader made before the namespaces are (so the grader sees it), and unmounted when
-the keeper ends.
+the folder the grader made before the namespaces are (so the grader sees it); it lasts as long as
+the folder (the notebooks of one submission share it, as nbgrader runs them in one folder).
 """
 import ctypes
 import gc
@@ -242,15 +242,10 @@ def _keeper(conn):
     os.setsid()
     uid = req.get("uid")
     cwd = req["cwd"]
-    # The kernel's directory is removed when the keeper ends, even if the grading worker (and so the
-    # zygote) dies: a handle on its parent, taken before the mount namespace hides it.
-    parent = os.open(os.path.dirname(cwd) or "/", os.O_PATH | os.O_DIRECTORY)
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
     prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    host = None
-    if req.get("isolate") and (req.get("view") or {}).get("workdir_size"):
-        host = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)  # to unmount it there at the end
-        _own_tmpfs(cwd, req["view"]["workdir_size"])
+    if req.get("isolate") and (req.get("view") or {}).get("workdir_size") and not os.path.ismount(cwd):
+        _own_tmpfs(cwd, req["view"]["workdir_size"])  # (the next notebook's kernel of a submission reuses it)
     if uid is not None and os.getuid() == 0:
         for path in req.get("chown", []):
             os.chown(path, uid, uid)
@@ -276,13 +271,6 @@ def _keeper(conn):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        try:
-            if host is not None:  # back in the grader's mount namespace, where the tmpfs was mounted
-                _check(_libc.setns(host, CLONE_NEWNS), "setns")
-                _check(_libc.umount2(cwd.encode(), MNT_DETACH), "umount working directory")
-            shutil.rmtree(os.path.basename(cwd), dir_fd=parent, ignore_errors=True)
-        except Exception:  # noqa: BLE001 - best effort (the run's reaper unmounts what is left)
-            pass
         os._exit(0)
 
 
@@ -291,7 +279,9 @@ def _own_tmpfs(folder, size):
 
     Mounted in the grader's mount namespace before the kernel's is made, so both see the same
     files: the kernel's writes beyond ``size`` fail (ENOSPC) and cost nobody else, and the grader
-    still writes the submission's files there after the kernel has started."""
+    still writes the submission's files there after the kernel has started. It lives as long as
+    the folder: the grader unmounts it when it removes the folder (``sandbox.remove_workdir``),
+    the run's reaper if the grader dies first."""
     below = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=700,size={int(size)}")
