@@ -106,9 +106,21 @@ def test_other_gradebooks_are_untouched():
             assert [a.name for a in second.assignments] == ["a1"]
 
 
+_works = []  # the kernels' working directories, removed after each test (as the grader removes them)
+
+
+@pytest.fixture(autouse=True)
+def _remove_working_directories():
+    yield
+    from course.grading.sandbox import remove_workdir
+    while _works:
+        remove_workdir(_works.pop())
+
+
 def _kernel():
     work = Path(tempfile.mkdtemp(prefix="course-kernel-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None))
     os.chmod(work, 0o700)
+    _works.append(work)
     km = SandboxKernelManager(kernel_name="python3")
     run_sync(km.start_kernel)(cwd=str(work), sandbox=Sandbox(work, Limits(), isolate=not isolation_available()))
     assert isinstance(km.provisioner, SandboxProvisioner)  # named by the kernel spec, found by entry point
