@@ -440,7 +440,7 @@ def assert_killed_leaves_no_process(run, ref):
     _disturbed.append(run)
     rows = assert_partial_equals(sqlite_url(run.course), ref)
     states = {r["state"] for r in rows.values()}
-    assert "failed" not in states and "queued" in states
+    assert "failed" not in states and states != {"graded"}, rows  # whether any is still queued is timing
     # what the workers had in hand stays "running"; `course status` shows it as stopped (no run holds the lock)
     running = sorted(s for s, r in rows.items() if r["state"] == "running")
     assert running, rows
@@ -451,12 +451,12 @@ def assert_killed_leaves_no_process(run, ref):
 
 
 def test_kill_9_of_the_grader_leaves_no_process(faults_course, ref):
-    run = disturb(faults_course, lambda r: os.kill(r.proc.pid, signal.SIGKILL))
+    run = disturb(faults_course, lambda r: os.kill(r.proc.pid, signal.SIGKILL), need=4)
     assert_killed_leaves_no_process(run, ref)
 
 
 def test_kill_9_of_the_process_group_leaves_no_process(faults_course, ref):
-    run = disturb(faults_course, lambda r: os.killpg(r.proc.pid, signal.SIGKILL))
+    run = disturb(faults_course, lambda r: os.killpg(r.proc.pid, signal.SIGKILL), need=4)
     assert_killed_leaves_no_process(run, ref)
 
 
