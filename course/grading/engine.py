@@ -446,8 +446,6 @@ def grade_assignment(assignment, root=COURSE_ROOT, students=None, db_url=None, t
 
 def _grade(assignment, root, students, db_url, timeout, feedback, progress, workers, executor, scheduler,
            limits, isolate, force, notice):
-    from nbgrader.api import Gradebook
-
     api = make_api(root, db_url=db_url)
     if timeout is None:
         from nbgrader.preprocessors import Execute
@@ -491,7 +489,7 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
                             executor, scheduler, limits, isolate, template, extensions, bundle,
                             started=lambda handed: store.mark(assignment, handed, "running")) if todo else iter(())
         results, lost = {}, None
-        with Gradebook(db_url, course_id) as gb:
+        with _gradebook(db_url, course_id) as gb:
             layout = assignment_layout(gb, assignment)
             try:
                 for answer in answers:
@@ -516,6 +514,21 @@ def _grade(assignment, root, students, db_url, timeout, feedback, progress, work
     finally:
         store.close()
     return [results[s] for s in students]
+
+
+@contextlib.contextmanager
+def _gradebook(db_url, course_id):
+    """nbgrader's Gradebook, closed; when the run is already failing (a database that went away),
+    a close that fails too does not replace the reason the run gives."""
+    from nbgrader.api import Gradebook
+    gb = Gradebook(db_url, course_id)
+    try:
+        yield gb
+    except BaseException:
+        with contextlib.suppress(OperationalError):
+            gb.close()
+        raise
+    gb.close()
 
 
 def _record(gb, store, layout, assignment, root, answer, feedback, refused):
