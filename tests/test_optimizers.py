@@ -158,6 +158,27 @@ def test_float32_stays_float32(name):
             assert arr.dtype == np.float32
 
 
+@pytest.mark.parametrize("name", ["sgd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threaded_steps_are_bit_identical(name, threads):
+    """A large parameter updated in row blocks on several threads: the same bits as one thread."""
+    rng = np.random.default_rng(11)
+    shapes = {"W1": (300, 257), "b1": (300, 1), "W2": (2, 40000), "s": ()}
+    start = {k: rng.normal(size=s).astype(np.float32) for k, s in shapes.items()}
+    grads = [{"d" + k: rng.normal(size=s).astype(np.float32) for k, s in shapes.items()} for _ in range(3)]
+    results = []
+    for n in (1, threads):
+        params = {k: np.array(v) for k, v in start.items()}
+        o = opt.make_optimizer(name, lr=0.01)
+        o.threads = n
+        for g in grads:
+            o.step(params, g)
+        results.append(params)
+    for k in shapes:
+        np.testing.assert_array_equal(results[0][k], results[1][k], err_msg=k)
+    assert not np.array_equal(results[1]["W1"], start["W1"])
+
+
 def test_class_adam_first_step_magnitude_is_lr():
     rng = np.random.default_rng(5)
     params = {"W": rng.normal(size=(10, 10)), "conv": rng.normal(size=(3, 3, 2, 4))}

@@ -249,7 +249,7 @@ def accuracy(params, X, y):
     return float(np.mean(predict(params, X) == y))
 
 
-def adam_step(params, batch_size, optimizer=None, weight_decay=0.0):
+def adam_step(params, batch_size, optimizer=None, weight_decay=0.0, threads=1):
     """A :class:`utils.solver.Solver` step: one Adam update of the MLP on a mini-batch of rows.
 
     Args:
@@ -259,6 +259,7 @@ def adam_step(params, batch_size, optimizer=None, weight_decay=0.0):
             ``course.reference.optimizers.Adam``); the solver's learning rate is written to ``lr``.
         weight_decay: decoupled (AdamW-style) weight decay of the ``W`` matrices per step,
             ``W -= lr * weight_decay * W``; 0 switches it off.
+        threads: threads of the optimizer's update (the trainer's BLAS thread count).
     Returns:
         ``step(params, X_rows (b, n_x), y (b,), learning_rate) -> (params, loss)``. It reuses
         preallocated buffers (activations, gradients: no allocation per step).
@@ -266,6 +267,7 @@ def adam_step(params, batch_size, optimizer=None, weight_decay=0.0):
     L = len(params) // 2
     ws = _Workspace(params, L, batch_size, params["W1"].dtype)
     opt = optimizer if optimizer is not None else Adam()
+    opt.threads = threads
 
     def step(params, Xb, yb, learning_rate):
         loss, grads, _ = ws.loss_and_grads(Xb, yb, params)
@@ -315,5 +317,5 @@ def mlp_solver(X, y, hidden=(512, 256), batch_size=256, seed=0, dtype=np.float32
     rows = np.ascontiguousarray(X.T, dtype=dtype)
     options = {"epochs": 8, "learning_rate": 2e-3, "lr_decay": 0.7,
                "desc": "MLP " + "-".join(map(str, layer_dims_of(params))), **options}
-    step = adam_step(params, min(batch_size, m), optimizer, weight_decay)
+    step = adam_step(params, min(batch_size, m), optimizer, weight_decay, threads=options.get("blas_threads") or 1)
     return Solver(step, params, (rows, y), batch_size=batch_size, seed=seed + 1, axis=0, **options)

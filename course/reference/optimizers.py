@@ -261,8 +261,16 @@ class Optimizer:
 
     Args:
         lr: learning rate (the attribute ``lr`` may be changed between steps).
-    Subclasses implement ``_update(name, p, g)`` which must modify the array ``p`` in place.
+    Attributes:
+        threads: threads that update a large parameter at once (1 by default; a trainer sets it
+            to its BLAS thread count). Each thread updates its own block of rows, so the result
+            is bit for bit the same for any count.
+    Subclasses name their per-parameter state arrays in ``slots`` and implement
+    ``_update(p, g, *slot_arrays)``, which must modify ``p`` and the slot arrays in place.
     """
+
+    slots = ()
+    threads = 1
 
     def __init__(self, lr=0.01):
         self.lr = float(lr)
@@ -296,22 +304,54 @@ class Optimizer:
             g = _grad(grads, name)
             if np.shape(g) != p.shape:
                 raise ValueError(f"grads['d{name}'] has shape {np.shape(g)}, parameter {name!r} has {p.shape}")
-            pairs.append((name, p, np.asarray(g, dtype=p.dtype)))
+            pairs.append((p, np.asarray(g, dtype=p.dtype), [self._slot(k, name, p) for k in self.slots]))
         self.t += 1
         self._begin_step()
-        for name, p, g in pairs:
-            self._update(name, p, g)
+        blocks = [(p[rows], g[rows], [a[rows] for a in state])
+                  for p, g, state in pairs for rows in _row_blocks(p, self.threads)]
+        _in_threads(lambda block: self._update(block[0], block[1], *block[2]), blocks, self.threads)
         return params
 
     def _begin_step(self):
         """Hook run once per step after ``t`` was incremented (Adam's bias corrections)."""
 
-    def _update(self, name, p, g):  # pragma: no cover - abstract
+    def _update(self, p, g, *state):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("state", "t") and not k.startswith("_"))
         return f"{type(self).__name__}({fields})"
+
+
+_BLOCK = 1 << 16  # entries below which a parameter is updated in one piece (a thread costs more)
+_pool, _pool_threads = None, 0
+
+
+def _row_blocks(p, threads):
+    """Slices of ``p``'s first axis: one per thread for a large ``p`` with rows, else everything."""
+    if threads <= 1 or p.size < _BLOCK or p.ndim == 0 or p.shape[0] < threads:
+        return [...]
+    edges = np.linspace(0, p.shape[0], threads + 1).astype(int)
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _in_threads(fn, items, threads):
+    """``fn(item)`` for every item, spread over ``threads`` threads (NumPy's ufuncs release the GIL)."""
+    global _pool, _pool_threads
+    if threads <= 1 or len(items) < 2:
+        for item in items:
+            fn(item)
+        return
+    if _pool_threads < threads - 1:
+        import concurrent.futures
+        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="optimizer")
+        _pool_threads = threads - 1
+    shares = [items[i::threads] for i in range(threads)]
+    futures = [_pool.submit(lambda share=share: [fn(item) for item in share]) for share in shares[1:]]
+    for item in shares[0]:
+        fn(item)
+    for future in futures:
+        future.result()
 
 
 class SGD(Optimizer):
@@ -320,7 +360,7 @@ class SGD(Optimizer):
     def __init__(self, lr=0.01):
         super().__init__(lr)
 
-    def _update(self, name, p, g):
+    def _update(self, p, g):
         p -= self.lr * g
 
 
@@ -331,8 +371,9 @@ class Momentum(Optimizer):
         super().__init__(lr)
         self.beta = float(beta)
 
-    def _update(self, name, p, g):
-        v = self._slot("v", name, p)
+    slots = ("v",)
+
+    def _update(self, p, g, v):
         v *= self.beta
         v += (1 - self.beta) * g
         p -= self.lr * v
@@ -346,8 +387,9 @@ class RMSprop(Optimizer):
         self.beta = float(beta)
         self.eps = float(eps)
 
-    def _update(self, name, p, g):
-        s = self._slot("s", name, p)
+    slots = ("s",)
+
+    def _update(self, p, g, s):
         s *= self.beta
         s += (1 - self.beta) * np.square(g)
         p -= self.lr * g / (np.sqrt(s) + self.eps)
@@ -371,12 +413,11 @@ class Adam(Optimizer):
         self._c1 = 1.0 - self.beta1 ** self.t
         self._c2 = 1.0 - self.beta2 ** self.t
 
-    def _update(self, name, p, g):
+    slots = ("v", "s", "tmp")
+
+    def _update(self, p, g, v, s, tmp):
         # In-place ufuncs and one scratch array per parameter: no temporaries in the training loops
         # (Adam is the optimizer every trainer of the course uses).
-        v = self._slot("v", name, p)
-        s = self._slot("s", name, p)
-        tmp = self._slot("tmp", name, p)
         v *= self.beta1
         np.multiply(g, 1.0 - self.beta1, out=tmp)
         v += tmp
