@@ -36,17 +36,21 @@ def run(names=None, results_path=RESULTS):
         print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)
         measured = {"date": time.strftime("%Y-%m-%d"),
                     "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"}
-        results = _merge(results_path, figures, name, measured)
+        # a smoke run (figures under NAME_smoke only) or a skipped section never re-dates the real figures
+        stamp = None if not figures else f"{name}_smoke" if set(figures) == {f"{name}_smoke"} else name
+        results = _merge(results_path, figures, stamp, measured)
     return results
 
 
 def _merge(path, figures, name, measured):
     """Merge one section's figures into the file as it is now (another section may have written
-    it meanwhile), and replace it atomically."""
+    it meanwhile), date them under ``_measured_on[name]`` (unless ``name`` is None), and replace
+    the file atomically."""
     path = Path(path)
     results = json.loads(path.read_text()) if path.exists() else {}
     results.update(figures)
-    results.setdefault("_measured_on", {})[name] = measured
+    if name is not None:
+        results.setdefault("_measured_on", {})[name] = measured
     tmp = path.with_name(f".{path.name}.{__import__('os').getpid()}.tmp")
     tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)

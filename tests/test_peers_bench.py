@@ -24,10 +24,22 @@ def test_course_bench_merges_nothing_when_torch_is_missing(monkeypatch, tmp_path
 
     monkeypatch.setitem(sys.modules, "torch", None)
     results = tmp_path / "results.json"
-    results.write_text('{"cnn_test_accuracy": 0.99}\n')
+    results.write_text('{"cnn_test_accuracy": 0.99, "_measured_on": {"peers": {"date": "2026-11-30"}}}\n')
     merged = bench.run(["peers"], results_path=results)
     assert merged["cnn_test_accuracy"] == 0.99 and not any(k.startswith("peers_") for k in merged)
+    assert merged["_measured_on"] == {"peers": {"date": "2026-11-30"}}  # a skipped run dates nothing
     assert "skipped" in capsys.readouterr().out
+
+
+def test_a_smoke_run_never_redates_the_real_figures(monkeypatch, tmp_path):
+    from course import bench
+
+    monkeypatch.setattr(peers, "run", lambda: {"peers_smoke": {"peers_conv_ratio": 9.0}})
+    results = tmp_path / "results.json"
+    results.write_text('{"peers_conv_ratio": 1.5, "_measured_on": {"peers": {"date": "2026-11-30"}}}\n')
+    merged = bench.run(["peers"], results_path=results)
+    assert merged["peers_conv_ratio"] == 1.5 and merged["peers_smoke"] == {"peers_conv_ratio": 9.0}
+    assert merged["_measured_on"]["peers"] == {"date": "2026-11-30"} and "peers_smoke" in merged["_measured_on"]
 
 
 def test_compare_accepts_float32_noise_and_detects_a_mismatch():
