@@ -160,24 +160,27 @@ def verdict(row):
     return ", ".join(words)
 
 
-def summary_table(report, width=12):
+def summary_table(report, width=12, id_width=64):
     """The report as a plain-text table: one row per student, one column per graded cell, total, status.
 
     Columns are named by grade id (``notebook:grade_id`` when the assignment has several notebooks);
-    ``-`` is a score the gradebook does not have.
+    ``-`` is a score the gradebook does not have. Ids are shown whole (two are never confused); the
+    student column is as wide as the longest (at least 20, at most ``id_width`` characters: a
+    longer id pushes its own row's columns to the right).
     """
     several = len({nb for nb, _, _ in report.cells}) > 1
     labels = [cell_key(nb, gid) if several else gid for nb, gid, _ in report.cells]
-    head = (["student".ljust(20)] + [terminal_text(x, 1000)[:width].rjust(width) for x in labels]
+    names = [terminal_text(row["student"], 1000) for row in report.rows]
+    w = min(id_width, max([20] + [len(n) for n in names]))
+    head = (["student".ljust(w)] + [terminal_text(x, 1000)[:width].rjust(width) for x in labels]
             + ["total".rjust(11), " status"])
     lines = [" ".join(head)]
-    lines.append(" ".join(["(max)".ljust(20)] + [_fmt(m).rjust(width) for _, _, m in report.cells]
+    lines.append(" ".join(["(max)".ljust(w)] + [_fmt(m).rjust(width) for _, _, m in report.cells]
                           + [_fmt(report.max_score).rjust(11)]))
-    for row in report.rows:
+    for name, row in zip(names, report.rows):
         cells = [_fmt(row[cell_key(nb, gid)]).rjust(width) for nb, gid, _ in report.cells]
         total = f"{_fmt(row['score'])}/{_fmt(row['max_score'])}".rjust(11)
-        lines.append(" ".join([terminal_text(row["student"], 1000)[:20].ljust(20)] + cells
-                              + [total, " " + terminal_text(verdict(row), 200)]))
+        lines.append(" ".join([name.ljust(w)] + cells + [total, " " + terminal_text(verdict(row), 200)]))
     return "\n".join(lines)
 
 

@@ -147,6 +147,24 @@ def test_the_table_shows_the_same_rows(course, tmp_path):
                       "dot": "failed"}
 
 
+def test_long_ids_stay_apart_in_the_table():
+    from course.report import ClassReport, cell_key
+
+    ids = ["student-with-a-long-id-0001", "student-with-a-long-id-0002", "x" * 100 + "a", "x" * 100 + "b", "bo"]
+    rows = []
+    for student in ids:
+        row = dict.fromkeys(BOOKKEEPING + (cell_key("nb", "t"),))
+        row.update(student=student, status="graded", score=1.0, max_score=1.0, reason="", late=False,
+                   needs_manual_grade=False)
+        row[cell_key("nb", "t")] = 1.0
+        rows.append(row)
+    table = summary_table(ClassReport("asg", 1.0, [("nb", "t", 1.0)], rows)).splitlines()[2:]
+    shown = [line.split()[0] for line in table]
+    assert shown == ids  # whole: two long ids with a common start are still two names
+    short = [line for line in table if not line.startswith("x")]
+    assert len({line.index("1/1") for line in short}) == 1  # one column width for ids up to 64 characters
+
+
 def test_rows_follow_the_given_students(course):
     from nbgrader.api import Gradebook
 
