@@ -1,0 +1,179 @@
+"""Benchmark: how grading time grows with the class, the workers and the executor (issue 15).
+
+One class of 01_activations submissions (three in four the reference, then partial and untouched
+ones, as in ``grading.py``), graded with ``grade_assignment(..., force=True, feedback=False)``:
+
+- class sizes 10, 40 and 160 (its first n students);
+- 1 and 2 workers: the local process pool (``workers=N``), and a Dask cluster started here of N
+  worker processes with one thread each (``executor="dask"``), on this same machine.
+
+Figures: ``grade_scale_seconds`` (``{"local 2w": {"10": s, "40": s, "160": s}, ...}``, wall time of
+each run, start-up included), ``grade_scale_seconds_per_submission`` (the same divided by n),
+and the plot ``benchmarks/grading_scale.png`` (wall time against class size, one line per
+executor and worker count). Every run's scores are checked against the first run's: a run that
+graded differently is reported, never plotted silently.
+
+Environment: ``COURSE_BENCH_SCALE_SIZES`` (e.g. ``10,40``) and ``COURSE_BENCH_SCALE_EXECUTORS``
+(``local``, ``dask`` or both); a run with either changed stores its figures under
+``grading_scale_smoke`` and does not redraw the plot.
+"""
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.grading import ASG, TIMEOUT, _course
+from course.paths import COURSE_ROOT
+
+SIZES = (10, 40, 160)
+EXECUTORS = ("local", "dask")
+WORKERS = (1, 2)
+PLOT = COURSE_ROOT / "benchmarks" / "grading_scale.png"
+
+
+def settings():
+    sizes = tuple(int(s) for s in os.environ.get("COURSE_BENCH_SCALE_SIZES", "").split(",") if s.strip()) or SIZES
+    executors = tuple(e.strip() for e in os.environ.get("COURSE_BENCH_SCALE_EXECUTORS", "").split(",")
+                      if e.strip()) or EXECUTORS
+    unknown = set(executors) - set(EXECUTORS)
+    if unknown:
+        raise ValueError(f"COURSE_BENCH_SCALE_EXECUTORS: unknown {', '.join(sorted(unknown))} (local, dask)")
+    return {"sizes": sizes, "executors": executors, "full": sizes == SIZES and executors == EXECUTORS}
+
+
+def write_class(n, submitted):
+    """``n`` submissions: three in four the reference notebook, then partial and untouched ones."""
+    from course.submissions import partial, reference, solution_ids, untouched, write_submission
+
+    ids = solution_ids(reference(ASG))
+    students = []
+    for i in range(n):
+        kind = i % 8
+        nb = reference(ASG) if kind < 6 else partial(ASG, ids[: 2 + i % 5]) if kind == 6 else untouched(ASG)
+        write_submission(nb, ASG, f"s{i:04d}", submitted)
+        students.append(f"s{i:04d}")
+    return students
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dask_cluster(workers, work):
+    """A scheduler and ``workers`` one-thread worker processes on 127.0.0.1; yields the address."""
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    dask = str(Path(sys.executable).parent / "dask")
+    quiet = dict(cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                 env=dict(os.environ, MPLBACKEND="Agg"))
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                               "--dashboard-address", "127.0.0.1:0", "--no-show"], **quiet)]
+    procs += [subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
+                                "--dashboard-address", "127.0.0.1:0", "--local-directory", str(work)], **quiet)
+              for _ in range(workers)]
+    try:
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for p in reversed(procs):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def grade_seconds(root, students, workers, executor, scheduler=None):
+    """Wall time of grading ``students`` and their scores (student -> score)."""
+    from course.grading import grade_assignment
+
+    start = time.perf_counter()
+    results = grade_assignment(ASG, root, students=students, timeout=TIMEOUT, feedback=False, workers=workers,
+                               executor=executor, scheduler=scheduler, force=True)
+    return time.perf_counter() - start, {r.student: r.score for r in results}
+
+
+def table(curves):
+    """``curves`` (label -> {size: seconds}) as lines of text: seconds and seconds per submission."""
+    sizes = sorted({int(n) for c in curves.values() for n in c})
+    lines = ["   " + "run".ljust(10) + "".join(f"{n:>9} subs" for n in sizes)]
+    for label, curve in curves.items():
+        cells = [f"{curve[str(n)]:7.1f} s" + f" ({curve[str(n)] / n:.2f})" if str(n) in curve else " " * 16
+                 for n in sizes]
+        lines.append("   " + label.ljust(10) + "".join(f"{c:>14}" for c in cells))
+    lines.append("   (wall seconds of the whole run; in brackets, seconds per submission)")
+    return lines
+
+
+def plot(curves, path):
+    """Draw wall time against class size, one line per run kind, into ``path`` (PNG)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, curve in curves.items():
+        sizes = sorted(int(n) for n in curve)
+        ax.plot(sizes, [curve[str(n)] for n in sizes], marker="o", label=label,
+                linestyle="--" if label.startswith("dask") else "-")
+    ax.set_xlabel("submissions graded")
+    ax.set_ylabel("wall time (s)")
+    ax.set_title(f"Grading {ASG}: wall time by class size")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    tmp = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def run():
+    s = settings()
+    curves, mismatches, expected = {}, [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _course(Path(tmp) / "course", ASG, COURSE_ROOT / "source" / ASG)
+        students = write_class(max(s["sizes"]), root / "submitted")
+        (root / "release").symlink_to(COURSE_ROOT / "release", target_is_directory=True)
+        for executor in s["executors"]:
+            for workers in WORKERS:
+                label = f"{executor} {workers}w"
+                curve = curves[label] = {}
+                with (dask_cluster(workers, Path(tmp)) if executor == "dask" else contextlib.nullcontext()) as address:
+                    for n in s["sizes"]:
+                        seconds, scores = grade_seconds(root, students[:n], workers, executor, address)
+                        curve[str(n)] = round(seconds, 1)
+                        for student, score in scores.items():
+                            if expected.setdefault(student, score) != score:
+                                mismatches.append(f"{label}, {n} subs: {student} scored {score}, "
+                                                  f"first run {expected[student]}")
+                        print(f"   {label:9} {n:4d} submissions: {seconds:6.1f} s", flush=True)
+        shutil.rmtree(root / "submitted", ignore_errors=True)
+    for line in table(curves):
+        print(line)
+    for line in mismatches[:10]:
+        print(f"   MISMATCH {line}")
+    figures = {"grade_scale_seconds": curves,
+               "grade_scale_seconds_per_submission": {label: {n: round(v / int(n), 3) for n, v in c.items()}
+                                                      for label, c in curves.items()},
+               "grade_scale_score_mismatches": len(mismatches)}
+    if not s["full"]:
+        print("   (smoke run: figures stored under grade_scale_smoke only, no plot)")
+        return {"grading_scale_smoke": figures}
+    plot(curves, PLOT)
+    print(f"   plot: {PLOT.relative_to(COURSE_ROOT)}")
+    return figures
