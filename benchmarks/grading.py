@@ -10,7 +10,11 @@
    notebook's cells (sandbox, scratch course, nbgrader bookkeeping, gradebook copy, checks);
    ``grade_overhead_breakdown_seconds`` splits it: the scratch course, waiting for the kernel,
    the grader-side checks (their calls into the kernel), and the rest (nbgrader's bookkeeping, shutting
-   the kernel down and starting the next one).
+   the kernel down and starting the next one). ``grade_cpu_seconds_per_submission`` is the
+   machine's busy CPU time during the run (``/proc/stat``: the grader, its workers, the kernels,
+   and anything else running) per submission; ``grade_cores_busy_fraction`` how much of the
+   cores' time that is; ``grade_speedup_bound_at_this_cpu_cost`` the speed-up over serial nbgrader
+   if the cores were busy all the time at that cost (on 2 cores the speed-up is bounded by it).
 2. A large class: COURSE_BENCH_LARGE (default 500) submissions of a tiny synthetic assignment
    (two graded functions; 01_activations 500 times would take most of an hour on 2 cores),
    5 % of them bad (a third each: corrupted JSON, raising, infinite loop with a 2 s timeout).
@@ -149,6 +153,16 @@ def large_class(n):
                 "grade_large_class_misgraded": wrong, "grade_large_class_seconds": round(seconds, 1)}
 
 
+def busy_cpu_seconds():
+    """CPU seconds every core of this machine has spent busy since boot (``/proc/stat``), or None."""
+    try:
+        fields = open("/proc/stat").readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def run():
     from course.grading import grade_assignment
 
@@ -156,16 +170,19 @@ def run():
     with tempfile.TemporaryDirectory() as tmp:
         serial_root = _course(Path(tmp) / "serial", ASG, COURSE_ROOT / "source" / ASG)
         students = forty(serial_root / "submitted")
-        serial_seconds = nbgrader_cli(serial_root)
+        serial_busy = busy_cpu_seconds()
+        serial_seconds = nbgrader_cli(serial_root)  # (the busy time below includes its generate_assignment)
+        serial_busy = busy_cpu_seconds() - serial_busy if serial_busy is not None else None
         serial = gradebook_totals(f"sqlite:///{serial_root / 'gradebook.db'}", students, ASG)
 
         par_root = _course(Path(tmp) / "parallel", ASG, COURSE_ROOT / "source" / ASG)
         shutil.rmtree(par_root / "submitted")
         shutil.copytree(serial_root / "submitted", par_root / "submitted")
         (par_root / "release").symlink_to(COURSE_ROOT / "release", target_is_directory=True)
-        start = time.perf_counter()
+        start, busy = time.perf_counter(), busy_cpu_seconds()
         results = grade_assignment(ASG, par_root, timeout=TIMEOUT, feedback=False, workers=2)
         parallel_seconds = time.perf_counter() - start
+        busy = busy_cpu_seconds() - busy if busy is not None else None
         start = time.perf_counter()
         grade_assignment(ASG, par_root, timeout=TIMEOUT, feedback=True, workers=2, force=True)
         feedback_seconds = time.perf_counter() - start
@@ -188,6 +205,15 @@ def run():
         "grade_notebook_seconds_per_submission": round(sum(r.cell_seconds for r in results) / n, 3),
         "grade_score_mismatches_vs_nbgrader": mismatches,
     })
+    if busy is not None:  # the whole machine's CPU time during the run (other processes' too)
+        cores = os.cpu_count() or 1
+        figures.update({
+            "grade_cpu_seconds_per_submission": round(busy / n, 3),
+            "grade_cores_busy_fraction": round(busy / (parallel_seconds * cores), 2),
+            # the speed-up if every core were busy grading all the time, at this CPU cost per submission
+            "grade_speedup_bound_at_this_cpu_cost": round(serial_seconds / (busy / cores), 2),
+            "grade_nbgrader_serial_cpu_seconds_per_submission": round(serial_busy / n, 3),
+        })
     figures.update(large_class(int(os.environ.get("COURSE_BENCH_LARGE", "500"))))
     return figures
 
