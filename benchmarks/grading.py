@@ -68,13 +68,14 @@ def nbgrader_cli(root):
     env = _env()
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASG, "--force"], cwd=root, env=env,
                    check=True, capture_output=True)
-    start = time.perf_counter()
+    start, busy = time.perf_counter(), busy_cpu_seconds()
     # plain nbgrader with the course's configuration (grader-side checks), in nbgrader's own kernel
     subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASG, "--force",
                     f"--ExecutePreprocessor.timeout={TIMEOUT}", f"--Execute.timeout={TIMEOUT}",
                     "--CheckedExecute.allow_unsandboxed=True"],
                    cwd=root, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    return seconds, (busy_cpu_seconds() - busy if busy is not None else None)
 
 
 def gradebook_totals(db_url, students, assignment):
@@ -170,9 +171,7 @@ def run():
     with tempfile.TemporaryDirectory() as tmp:
         serial_root = _course(Path(tmp) / "serial", ASG, COURSE_ROOT / "source" / ASG)
         students = forty(serial_root / "submitted")
-        serial_busy = busy_cpu_seconds()
-        serial_seconds = nbgrader_cli(serial_root)  # (the busy time below includes its generate_assignment)
-        serial_busy = busy_cpu_seconds() - serial_busy if serial_busy is not None else None
+        serial_seconds, serial_busy = nbgrader_cli(serial_root)
         serial = gradebook_totals(f"sqlite:///{serial_root / 'gradebook.db'}", students, ASG)
 
         par_root = _course(Path(tmp) / "parallel", ASG, COURSE_ROOT / "source" / ASG)
