@@ -138,6 +138,27 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(course):
     grade_assignment("tiny", course, timeout=10, feedback=False)
 
 
+def test_a_status_probe_holding_the_lock_briefly_does_not_refuse_a_run(tmp_path):
+    """`course status` takes the lock shared for an instant: a run starting then is not refused."""
+    import fcntl
+
+    with run_lock(tmp_path, "tiny"):
+        pass
+    fd = os.open(tmp_path / ".course" / "grade-tiny.lock", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    threading.Timer(0.1, os.close, (fd,)).start()  # the probe lets go a moment later
+    with run_lock(tmp_path, "tiny"):
+        pass
+    fd = os.open(tmp_path / ".course" / "grade-tiny.lock", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH)  # held for good: a run is refused
+    try:
+        with pytest.raises(CourseError, match="--wait"):
+            with run_lock(tmp_path, "tiny"):
+                pass
+    finally:
+        os.close(fd)
+
+
 def test_a_linked_notebook_is_never_followed(course, tmp_path):
     secret = tmp_path / "secret.ipynb"
     secret.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')

@@ -131,6 +131,23 @@ def run_active(root, assignment):
         os.close(fd)
 
 
+def _lock_exclusive(fd, wait, patience=0.5):
+    """Take ``fd``'s exclusive lock; without ``wait``, BlockingIOError if it stays taken for
+    ``patience`` seconds (`course status` holds a shared lock for microseconds: not a run)."""
+    if wait:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 @contextmanager
 def run_lock(root, assignment, wait=False):
     """One grading run per assignment and course at a time (a lock file the kernel releases when
@@ -141,7 +158,7 @@ def run_lock(root, assignment, wait=False):
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # readable: `course status` asks whether a run is on
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            _lock_exclusive(fd, wait)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             raise CourseError(f"another `course grade {assignment}` is running ({holder}); "
