@@ -86,6 +86,22 @@ def test_errors_timeouts_and_missing_names_are_student_errors():
         student.nothing_here(1)
 
 
+def test_map_makes_many_calls_in_one_round_trip():
+    sent = []
+    student = local_student({"scale": lambda x, k=1: np.asarray(x) * k, "boom": lambda x: 1 / x,
+                             "sneaky": lambda x: Liar()})
+    send = student._transport.send
+    student._transport.send = lambda text, what: sent.append(what) or send(text, what)
+    got = student.scale.map([((np.arange(3.0),), {"k": k}) for k in range(4)])
+    assert len(sent) == 1 and [list(g) for g in got] == [[0, 0, 0], [0, 1, 2], [0, 2, 4], [0, 3, 6]]
+    with pytest.raises(StudentError, match="ZeroDivisionError"):
+        student.boom.map([((1.0,), {}), ((0,), {})])
+    with pytest.raises(CheckFailed, match="returned a container holding objects"):
+        student.sneaky.map([((1.0,), {})])
+    with pytest.raises(StudentError, match="NameError"):
+        student.nothing_here.map([((1,), {})])
+
+
 def test_pure_detects_mutation_and_return_args_shows_it():
     def relu_in_place(z):
         z[z < 0] = 0

@@ -524,7 +524,8 @@ def _(student, rng):
          "Wya": rng.standard_normal((5, 4)), "ba": rng.standard_normal((4, 1)) * 0.3,
          "by": np.array([[-1.0], [0.4], [0.0], [-0.3], [0.2]])}
     n, temperature = 400, 0.7
-    firsts = [int(student.sample(p, SMALL_VOCAB, seed=s, temperature=temperature)[0]) for s in range(n)]
+    names = student.sample.map([((p, SMALL_VOCAB), {"seed": s, "temperature": temperature}) for s in range(n)])
+    firsts = [int(name[0]) for name in names]
     freq = np.bincount(firsts, minlength=5)[:5] / n
     want = first_letter_probabilities(p, temperature)
     if 0.5 * float(np.abs(freq - want).sum()) > TV_TOLERANCE:

@@ -99,6 +99,13 @@ class Function:
         return self._student._request({"op": "call", "fn": self.name, "args": list(args), "kwargs": kwargs},
                                       self.name, objects=True)
 
+    def map(self, calls):
+        """The results of many calls in one round trip to the kernel: ``calls`` is a list of
+        ``(args, kwargs)`` pairs; the answer is the list of ``NAME(*args, **kwargs)``. The first
+        call that raises fails the check, as a single call would."""
+        calls = [[list(args), dict(kwargs)] for args, kwargs in calls]
+        return self._student._request({"op": "map", "fn": self.name, "calls": calls}, self.name)
+
     def pure(self, *args, **kwargs):
         """Call, and fail the check if the function modified any of its arguments."""
         return self.call(args, kwargs, pure=True)

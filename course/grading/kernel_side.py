@@ -11,6 +11,8 @@ Requests (decoded with ``wire.decode``) are dicts:
        "pure": bool, "return_args": bool, "errstate": {...}}``   call (under ``np.errstate(**errstate)``); with
        ``pure``, also report which arguments the call modified; with ``return_args``, send the
        arguments back as the call left them (in-place updates)
+    ``{"op": "map", "fn": NAME, "calls": [[args, kwargs], ...]}``   the list of ``NAME(*args, **kwargs)``
+       for every pair, in one round trip (the first call that raises makes the whole answer its error)
     ``{"op": "get", "obj": Ref, "attr": NAME}``   an attribute of a kept object
     ``{"op": "operator", "name": "add", "args": [...]}``   ``operator.<name>(*args)``
 Answers: ``{"ok": True, "value": ..., "changed": [...]}`` or ``{"ok": False, "error": "..."}``.
@@ -60,6 +62,11 @@ def _answer(req, namespace):
     args, kwargs = _resolve(req.get("args", [])), _resolve(req.get("kwargs", {}))
     if op == "operator":
         return {"ok": True, "value": getattr(operator, req["name"])(*args)}
+    if op == "map":
+        if req["fn"] not in namespace:
+            return {"ok": False, "error": f"NameError: name '{req['fn']}' is not defined"}
+        target = namespace[req["fn"]]
+        return {"ok": True, "value": [target(*_resolve(a), **_resolve(k)) for a, k in req["calls"]]}
     target = req["fn"]
     if isinstance(target, Ref):
         target = _kept[target.key]
