@@ -128,6 +128,31 @@ def test_remote_objects_only_give_back_data():
     assert f.get("data") == 8.0 and x.get("grad") == 4.0 and y.get("grad") == 2.0
 
 
+def test_new_objects_travel_with_the_next_request_and_their_errors_come_back_named():
+    from course.reference.autodiff import Value
+
+    class Broken(Value):
+        def __mul__(self, other):
+            raise ZeroDivisionError("no products here")
+
+    sent = []
+    student = local_student({"Value": Value, "Broken": Broken})
+    send = student._transport.send
+    student._transport.send = lambda text, what: sent.append(what) or send(text, what)
+    x, y = student.Value.remote(2.0), student.Value.remote(3.0)
+    f = x * y + x
+    assert sent == [] and x.type_name == "Value"  # nothing has crossed yet
+    f.call("backward")  # one round trip: two Values, two operators, backward
+    assert len(sent) == 1 and "operator mul" in sent[0] and f.type_name == "Value"
+    assert f.get("data") == 8.0 and x.get("grad") == 4.0
+    b = student.Broken.remote(1.0)
+    with pytest.raises(StudentError, match=r"^operator mul raised ZeroDivisionError: no products here"):
+        (b * 2).get("data")
+    with pytest.raises(StudentError, match="^Missing raised NameError"):
+        student.Missing.remote(1.0).get("data")
+    assert student.Value.remote(5.0).get("data") == 5.0  # a failed batch leaves nothing queued
+
+
 def test_a_check_that_raises_anything_fails_with_a_message_and_hints_at_dependencies():
     checks = Checks("demo")
 

@@ -66,8 +66,8 @@ class Remote(wire.Ref):
         return self._student._request({"op": "get", "obj": self, "attr": attr}, f"{self.type_name}.{attr}")
 
     def _op(self, name, *args):
-        return self._student._request({"op": "operator", "name": name, "args": list(args)}, f"operator {name}",
-                                      objects=True)
+        return self._student._defer({"op": "operator", "name": name, "args": list(args)}, f"operator {name}",
+                                    self.type_name)
 
     def __add__(self, o): return self._op("add", self, o)
     def __radd__(self, o): return self._op("add", o, self)
@@ -94,10 +94,11 @@ class Function:
     def remote(self, *args, **kwargs):
         """Call, keeping an object result in the kernel: a :class:`Remote` (e.g. ``Value(0.5)``).
 
-        Only what is later fetched as plain data (``Remote.get``) is ever compared.
+        Only what is later fetched as plain data (``Remote.get``) is ever compared. The call is
+        sent with the next request that needs an answer (see :meth:`Student._defer`).
         """
-        return self._student._request({"op": "call", "fn": self.name, "args": list(args), "kwargs": kwargs},
-                                      self.name, objects=True)
+        return self._student._defer({"op": "call", "fn": self.name, "args": list(args), "kwargs": kwargs},
+                                    self.name, self.name)
 
     def map(self, calls):
         """The results of many calls in one round trip to the kernel: ``calls`` is a list of
@@ -141,11 +142,24 @@ class Student:
 
     def __init__(self, transport):
         self._transport = transport
+        self._pending = []  # deferred requests: (key, request, what, Remote)
+        self._keys = 0
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
         return Function(self, name)
+
+    def _defer(self, req, what, type_name):
+        """A request whose answer is an object kept in the kernel (a new Value, ``p * q``): it
+        travels with the next request that needs an answer, which saves a round trip each. Its
+        handle takes a key chosen here (negative: the kernel's own are positive); if it fails,
+        that next request fails with its error. ``type_name`` names the object until the kernel
+        has said what it is."""
+        self._keys -= 1
+        remote = Remote(self, wire.Ref(self._keys, type_name))
+        self._pending.append((self._keys, req, what, remote))
+        return remote
 
 
     def _wrap(self, value):
@@ -160,13 +174,24 @@ class Student:
         return value
 
     def _request(self, req, what, whole=False, objects=False):
-        text = self._transport.send(wire.encode(req), what)
+        pending, self._pending = self._pending, []
+        if pending:
+            req = {"op": "batch", "steps": [[key, step] for key, step, _, _ in pending], "then": req}
+            names = list(dict.fromkeys(name for _, _, name, _ in pending))
+            sent_as = f"{what} (sent with {', '.join(names[:4])}{', ...' if len(names) > 4 else ''})"
+        text = self._transport.send(wire.encode(req), sent_as if pending else what)
         try:
             answer = wire.decode(text, self._transport.budget())
         except wire.WireError as err:
             raise StudentError(f"{what} gave an answer the grader cannot read ({err}).") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise StudentError(f"{what} gave an answer the grader cannot read.")
+        step = answer.get("step")
+        if not answer["ok"] and type(step) is int and 0 <= step < len(pending):
+            what = pending[step][2]  # a deferred request failed: its error, under its name
+        for (_, _, _, remote), type_name in zip(pending, answer.get("types") or []):
+            if isinstance(type_name, str):
+                remote.type_name = type_name[:200]
         if not answer["ok"]:
             error = str(answer.get("error"))[:2000]
             if error.rstrip(": ") == "NotImplementedError":

@@ -13,6 +13,10 @@ Requests (decoded with ``wire.decode``) are dicts:
        arguments back as the call left them (in-place updates)
     ``{"op": "map", "fn": NAME, "calls": [[args, kwargs], ...]}``   the list of ``NAME(*args, **kwargs)``
        for every pair, in one round trip (the first call that raises makes the whole answer its error)
+    ``{"op": "batch", "steps": [[KEY, request], ...], "then": request}``   run each step's request and
+       keep its value as ``KEY`` (a negative number the grader chose: it refers to it before the
+       step has run), then answer ``then``; the first step that fails is the answer, with its
+       ``"step"`` index. The answer's ``"types"`` names the kept values' types, in step order.
     ``{"op": "get", "obj": Ref, "attr": NAME}``   an attribute of a kept object
     ``{"op": "operator", "name": "add", "args": [...]}``   ``operator.<name>(*args)``
 Answers: ``{"ok": True, "value": ..., "changed": [...]}`` or ``{"ok": False, "error": "..."}``.
@@ -89,15 +93,34 @@ def _answer(req, namespace):
     return answer
 
 
+def _failure(err):
+    return {"ok": False, "error": f"{type(err).__name__}: {str(err)[:2000]}"}
+
+
+def _batch(req, namespace):
+    """The ``batch`` op: its steps in order, then ``then``; a failing step's answer says which."""
+    for step, (key, one) in enumerate(req["steps"]):
+        try:
+            done = _answer(one, namespace)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # noqa: BLE001 - as in serve
+            done = _failure(err)
+        if not done["ok"]:
+            return dict(done, step=step)
+        _kept[min(int(key), -1)] = done["value"]  # the grader's keys are negative, the kernel's positive
+    return dict(_answer(req["then"], namespace), types=[type(_kept[min(int(k), -1)]).__name__ for k, _ in req["steps"]])
+
+
 def serve(request_text, namespace):
     """Answer one request (``wire`` text) against ``namespace``; return the answer as ``wire`` text."""
     req = decode(request_text)
     try:
-        answer = _answer(req, namespace)
+        answer = _batch(req, namespace) if req["op"] == "batch" else _answer(req, namespace)
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # noqa: BLE001 - SystemExit too: the student's code ended, not the kernel
-        answer = {"ok": False, "error": f"{type(err).__name__}: {str(err)[:2000]}"}
+        answer = _failure(err)
     try:
         return encode(answer, refs=_keep)
     except Exception as err:  # noqa: BLE001 - e.g. nested too deeply
