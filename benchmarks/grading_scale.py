@@ -4,8 +4,10 @@ One class of 01_activations submissions (three in four the reference, then parti
 ones, as in ``grading.py``), graded with ``grade_assignment(..., force=True, feedback=False)``:
 
 - class sizes 10, 40 and 160 (its first n students);
-- 1 and 2 workers: the local process pool (``workers=N``), and a Dask cluster started here of N
-  worker processes with one thread each (``executor="dask"``), on this same machine.
+- 1 and 2 workers: the local process pool (``workers=N``, started by each run), and a Dask
+  cluster started here of N worker processes with one thread each (``executor="dask"``), on this
+  same machine, warmed by grading one submission per worker before the timed runs (a cluster
+  outlives the runs it serves).
 
 Figures: ``grade_scale_seconds`` (``{"local 2w": {"10": s, "40": s, "160": s}, ...}``, wall time of
 each run, start-up included), ``grade_scale_seconds_per_submission`` (the same divided by n),
@@ -154,6 +156,8 @@ def run():
                 label = f"{executor} {workers}w"
                 curve = curves[label] = {}
                 with (dask_cluster(workers, Path(tmp)) if executor == "dask" else contextlib.nullcontext()) as address:
+                    if executor == "dask":  # a cluster is up before a class is graded: its workers warm
+                        grade_seconds(root, students[:workers], workers, executor, address)
                     for n in s["sizes"]:
                         seconds, scores = grade_seconds(root, students[:n], workers, executor, address)
                         curve[str(n)] = round(seconds, 1)
@@ -172,7 +176,7 @@ def run():
                                                       for label, c in curves.items()},
                "grade_scale_score_mismatches": len(mismatches)}
     if not s["full"]:
-        print("   (smoke run: figures stored under grade_scale_smoke only, no plot)")
+        print("   (smoke run: figures stored under grading_scale_smoke only, no plot)")
         return {"grading_scale_smoke": figures}
     plot(curves, PLOT)
     print(f"   plot: {PLOT.relative_to(COURSE_ROOT)}")
