@@ -11,7 +11,8 @@ runs in float32 with mini-batches and Adam (``course.reference.optimizers.Adam``
 """
 import numpy as np
 
-from course.reference.cnn_utils import conv_backward, conv_filter_gradients, conv_forward, pool_backward, pool_forward
+from course.reference.cnn_utils import (_max_pool_backward, conv_backward, conv_filter_gradients, conv_forward, pool_backward,
+                                        pool_forward)
 
 CONV1 = {"stride": 1, "pad": 0}
 CONV2 = {"stride": 1, "pad": 0}
@@ -83,7 +84,7 @@ def _relu_pool_backward(dP, caches, k):
     P = caches.get("P" + k)
     if P is None:  # caches from elsewhere: the plain way
         return pool_backward(dP, caches["p" + k], mode="max", ties="split") * (caches["Z" + k] > 0)
-    return pool_backward(dP * (P > 0), caches["p" + k], mode="max", ties="split")
+    return _max_pool_backward(dP * (P > 0), caches["p" + k], "split", A=P)  # P: no second pooling pass
 
 
 def backward(probs, y, caches, params):
@@ -94,10 +95,15 @@ def backward(probs, y, caches, params):
     Returns:
         grads dict ``dW1, db1, dW2, db2, dW3, db3`` with the parameters' shapes.
     """
+    return _backward(probs, y, caches, params, probs.shape[1])
+
+
+def _backward(probs, y, caches, params, m_total):
+    """:func:`backward` of a part of a mini-batch of ``m_total`` examples (its share of the mean)."""
     m = probs.shape[1]
     dZ3 = probs.copy()
     dZ3[y, np.arange(m)] -= 1
-    dZ3 /= m
+    dZ3 /= m_total
     grads = {"dW3": dZ3 @ caches["F"].T, "db3": dZ3.sum(axis=1, keepdims=True)}
     dF = params["W3"].T @ dZ3  # (256, m)
     dP2 = dF.T.reshape(caches["P2_shape"])  # back to (m, 4, 4, 16)
@@ -123,20 +129,48 @@ def accuracy(X, y, params):
     return float(np.mean(predict(X, params) == np.asarray(y)))
 
 
-def adam_step(optimizer):
+def adam_step(optimizer, threads=1):
     """A :class:`utils.solver.Solver` step: one update of the CNN by ``optimizer`` on a mini-batch.
 
     Args:
         optimizer: an object with ``.step(params, grads)`` updating in place and an ``lr``
             attribute (e.g. ``course.reference.optimizers.Adam``); the solver's learning rate is
             written to ``lr``.
+        threads: with ``threads > 1``, the mini-batch is cut into ``threads`` parts whose forward
+            and backward passes run at the same time on that many threads (NumPy releases the GIL
+            in its loops and BLAS calls; each part uses one BLAS thread: the layers' GEMMs are too
+            small to share), and their gradients are added. The same gradients as one pass, up to
+            the rounding of float32 sums.
     Returns:
         ``step(params, X (b, 28, 28, 1), y (b,), learning_rate) -> (params, loss)``.
     """
-    def step(params, Xb, yb, learning_rate):
+    pool = None
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="cnn-step")
+
+    def part(Xb, yb, params, m):
         probs, caches = forward(Xb, params)
+        return probs, _backward(probs, yb, caches, params, m)
+
+    def step(params, Xb, yb, learning_rate):
+        m = len(yb)
+        if pool is None or m < 2 * threads:
+            probs, grads = part(Xb, yb, params, m)
+        else:
+            cuts = [m * k // threads for k in range(threads + 1)]
+            jobs = [pool.submit(part, Xb[a:b], yb[a:b], params, m) for a, b in zip(cuts[1:-1], cuts[2:])]
+            probs, grads = part(Xb[: cuts[1]], yb[: cuts[1]], params, m)
+            probs = [probs]
+            for job in jobs:
+                p, g = job.result()
+                probs.append(p)
+                for name, value in g.items():
+                    grads[name] += value
+            probs = np.concatenate(probs, axis=1)
         optimizer.lr = learning_rate
-        optimizer.step(params, backward(probs, yb, caches, params))
+        optimizer.step(params, grads)
         return params, cross_entropy(probs, yb)
 
     return step
@@ -151,7 +185,9 @@ def cnn_solver(X, y, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, params=None, 
         seed: seeds the initialisation and the shuffling.
         params: optional starting parameters (default ``init_cnn(seed)``), updated in place.
         options: passed to the Solver (default ``epochs=4``), e.g. ``max_steps``, ``progress``,
-            ``blas_threads``.
+            ``blas_threads``: the threads of the training (default 1); with 2 or more, each step
+            runs parts of its mini-batch on that many threads, one BLAS thread each (see
+            :func:`adam_step`).
     Returns:
         the Solver; ``solver.train()`` gives ``(params, history)``.
     """
@@ -160,5 +196,8 @@ def cnn_solver(X, y, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, params=None, 
 
     params = init_cnn(seed) if params is None else params
     options = {"epochs": 4, "desc": "CNN", **options}
-    return Solver(adam_step(Adam(lr=lr)), params, (X, np.asarray(y)), batch_size=batch_size, learning_rate=lr,
+    threads = options.get("blas_threads", 1) or 1
+    if threads > 1:
+        options["blas_threads"] = 1  # the step's threads, one BLAS thread each
+    return Solver(adam_step(Adam(lr=lr), threads), params, (X, np.asarray(y)), batch_size=batch_size, learning_rate=lr,
                   lr_decay=lr_decay, seed=seed, axis=0, **options)

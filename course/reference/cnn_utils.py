@@ -10,6 +10,11 @@ over examples, pixels and filters, these versions work on whole batches:
   forward pass is one GEMM ``cols.T @ [W; b]`` (bias included), ``dW`` and ``db`` one GEMM
   ``cols @ dZ``, ``dA_prev`` one GEMM ``W @ dZ.T`` whose window gradients are added back with
   ``f * f`` additions of long runs;
+- convolution, stride 1, small images with large filters (where the row grid's extra columns
+  would be more than a quarter of its positions, e.g. the CNN's 28x28 and 12x12 layers with 5x5
+  filters): band GEMMs (:class:`_Band`): ``B`` output pixels of every output row at once, from
+  ``f`` contiguous runs of the NHWC input per row, times a banded filter matrix; ``dW`` sums the
+  band's diagonals of ``rows.T @ dZ``, ``dA_prev`` is ``f`` additions of whole rows per band;
 - convolution, other strides (or integer / float16 data): every window at once with
   ``np.lib.stride_tricks.sliding_window_view``, copied into an im2col matrix
   ``(m n_H n_W, f f n_C_prev)`` and multiplied by the filters in one GEMM; ``dW`` is one more
@@ -20,8 +25,8 @@ over examples, pixels and filters, these versions work on whole batches:
   max pooling works on whole image rows (window rows first, then columns).
 
 The caches are the canonical plain tuples; the backward passes rebuild what they need from them.
-There is no Python loop over pixels or channels; the stride-1 path loops over blocks of a few
-images (about 16 blocks for a batch of 64 28x28 images).
+There is no Python loop over pixels or channels; the stride-1 paths loop over blocks of a few
+images (about 16 blocks for a batch of 64 28x28 images) or over a few bands of output columns.
 
 Shapes (NHWC, channels last):
 
@@ -37,7 +42,7 @@ pooling. The functions keep the dtype of their inputs (float32 in, float32 out),
 may run in single precision.
 """
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "zero_pad",
@@ -129,6 +134,15 @@ def col2im(dcols, padded_shape, stride):
     return out
 
 
+def _strided(base, shape, strides, offset=0):
+    """A read-only strided view of the C-contiguous array ``base`` starting ``offset`` bytes in:
+    ``as_strided`` without its Python-level set-up (a few microseconds per call, holding the GIL,
+    which matters when steps run on several threads)."""
+    view = np.ndarray(shape, base.dtype, base, offset, strides)
+    view.flags.writeable = False
+    return view
+
+
 # ------------------------------------------------------------------ stride 1: the row grid
 # Tuning of the blocks (a few images at a time, so that a block's im2col columns are still in cache
 # when the GEMM reads them) and of the choice of grid rows; see _RowGrid.
@@ -202,8 +216,8 @@ class _RowGrid:
         """The read-only view ``(f, f, n_C_prev, m, T)`` of ``X``: ``[i, j, c, n]`` is entry
         ``(i, j, c)`` of the windows of image ``n``'s grid positions (a run of ``X[c]``)."""
         item = X.itemsize
-        return as_strided(X, (self.f, self.f, X.shape[0], self.m, self.T),
-                          (self.n_W_pad * item, item, X.strides[0], self.pitch * item, item), writeable=False)
+        return _strided(X, (self.f, self.f, X.shape[0], self.m, self.T),
+                        (self.n_W_pad * item, item, X.strides[0], self.pitch * item, item))
 
     def cols_buffer(self, dtype):
         """A block of im2col columns ``(f f n_C_prev + 1, per_block T)``, the last row ones (the bias)."""
@@ -294,6 +308,167 @@ def _conv_backward_grid(dZ, cache, dtype, need_dA=True):
     return dA_prev, dW, db
 
 
+# ------------------------------------------------------------------ stride 1, small images: band GEMMs
+_BAND_WASTE = 1.25  # the band path when the row grid would compute more than 25 % garbage positions
+_BAND_COLUMNS = 64  # output columns of a band GEMM: ``B`` pixels of an output row times ``n_C`` filters
+_BAND_BYTES = 5 << 18  # 1.25 MB of band rows per block of images
+
+
+def _use_band(shape, f, pad, dtype):
+    """True when a stride-1 convolution of ``shape`` runs faster on band GEMMs than on the row grid:
+    when the grid's extra ``f - 1`` columns (and rows) are a large part of its positions, i.e. for
+    small images and large filters (the CNN's 28x28 and 12x12 layers with 5x5 filters)."""
+    g = _RowGrid(shape, f, pad, dtype)
+    return g.T > _BAND_WASTE * g.n_H * g.n_W
+
+
+class _Band:
+    """Geometry of a stride-1 convolution computed as GEMMs with banded filter matrices.
+
+    ``B`` neighbouring output pixels of a row, ``(h, w0 .. w0 + B - 1)``, see the input rows
+    ``h .. h + f - 1`` of the padded image at the columns ``w0 .. w0 + B + f - 2``: for an NHWC
+    (C-contiguous) padded batch, each of these ``f`` rows is ONE contiguous run of ``(B + f - 1)
+    n_C_prev`` numbers. So the band rows ``(n, h)`` (the ``f`` runs of an output row, and a 1 for
+    the bias) times the band matrix ``T[(i, w + j, c), (w, o)] = W[i, j, c, o]`` (zero elsewhere)
+    give the ``B`` pixels of every output row in one GEMM, written straight into NHWC ``Z``. The
+    band wastes ``(B + f - 1) / f`` of the flops of an im2col GEMM, but its copies are a few long
+    runs per row (no im2col matrix ``f * f`` times larger than the input), its GEMMs have a BLAS-friendly
+    shape (``K = f (B + f - 1) n_C_prev``, ``N = B n_C``), and ``dA_prev`` is ``f`` additions of
+    whole rows per block. ``dW`` is ``rows.T @ dZ`` summed along the band's diagonals."""
+
+    def __init__(self, shape, W_shape, pad, dtype):
+        self.m, self.n_H_prev, self.n_W_prev, self.n_C_prev = shape
+        self.f, _, _, self.n_C = W_shape
+        self.pad, self.dtype = pad, np.dtype(dtype)
+        self.n_H_pad, self.n_W_pad = self.n_H_prev + 2 * pad, self.n_W_prev + 2 * pad
+        self.n_H, self.n_W = self.n_H_pad - self.f + 1, self.n_W_pad - self.f + 1
+        n_blocks = -(-self.n_W // max(1, min(self.n_W, _BAND_COLUMNS // self.n_C)))
+        self.B = -(-self.n_W // n_blocks)  # output pixels per band (equal bands)
+        K = self.f * (self.B + self.f - 1) * self.n_C_prev + 1
+        self.per_block = max(1, min(self.m, _BAND_BYTES // (K * self.dtype.itemsize * self.n_H)))
+
+    def bands(self):
+        """``(w0, B)`` of each band of output columns."""
+        return [(w0, min(self.B, self.n_W - w0)) for w0 in range(0, self.n_W, self.B)]
+
+    def images(self):
+        return [(n0, min(n0 + self.per_block, self.m)) for n0 in range(0, self.m, self.per_block)]
+
+    def padded(self, A_prev):
+        """``A_prev`` zero-padded, C-contiguous, in the computing dtype (``A_prev`` itself when it
+        already is)."""
+        if not self.pad:
+            return np.ascontiguousarray(A_prev, dtype=self.dtype)
+        p = self.pad
+        A_pad = np.empty((self.m, self.n_H_pad, self.n_W_pad, self.n_C_prev), self.dtype)
+        A_pad[:, :p] = 0
+        A_pad[:, self.n_H_pad - p :] = 0
+        A_pad[:, p : self.n_H_pad - p, :p] = 0
+        A_pad[:, p : self.n_H_pad - p, self.n_W_pad - p :] = 0
+        A_pad[:, p : p + self.n_H_prev, p : p + self.n_W_prev] = A_prev
+        return A_pad
+
+    def rows_buffer(self):
+        """Band rows ``(per_block n_H, f (B + f - 1) n_C_prev + 1)``, the last column ones (the bias)."""
+        K = self.f * (self.B + self.f - 1) * self.n_C_prev
+        buf = np.empty((self.per_block * self.n_H, K + 1), self.dtype)
+        buf[:, K] = 1
+        return buf
+
+    def fill(self, buf, A_pad, n0, n1, w0, B):
+        """The band rows of images ``n0 .. n1`` for output columns ``w0 .. w0 + B - 1`` (one copy of
+        ``f`` runs per output row); returns them, ``((n1 - n0) n_H, f (B + f - 1) n_C_prev + 1)``."""
+        run = (B + self.f - 1) * self.n_C_prev
+        K = self.f * run
+        nb, item = n1 - n0, self.dtype.itemsize
+        rows = buf[: nb * self.n_H, : K + 1]
+        if K + 1 < buf.shape[1]:  # a narrower last band
+            rows = np.empty((nb * self.n_H, K + 1), self.dtype)
+            rows[:, K] = 1
+        # strides from the shape: NumPy may give an axis of length 1 (n_C_prev = 1) any stride
+        row = self.n_W_pad * self.n_C_prev * item
+        src = _strided(A_pad, (nb, self.n_H, self.f, run), (self.n_H_pad * row, row, row, item),
+                       n0 * self.n_H_pad * row + w0 * self.n_C_prev * item)
+        rows[:, :K].reshape(nb, self.n_H, self.f, run)[...] = src
+        return rows
+
+    def filters(self, W, B, b=None):
+        """The band matrix ``(f (B + f - 1) n_C_prev [+ 1], B n_C)`` of ``W`` (and the bias row)."""
+        f, n_C_prev, n_C = self.f, self.n_C_prev, self.n_C
+        K = f * (B + f - 1) * n_C_prev
+        T = np.zeros((K + (b is not None), B * n_C), self.dtype)
+        np.copyto(self.diagonals(T, B, writeable=True), W[:, :, :, None, :])  # T[(i, w + j, c), (w, o)] = W[i, j, c, o]
+        if b is not None:
+            T[K].reshape(B, n_C)[...] = np.reshape(b, n_C)
+        return T
+
+    def diagonals(self, G, B, writeable=False):
+        """The view ``(f, f, n_C_prev, B, n_C)`` of the entries ``G[(i, w + j, c), (w, o)]`` of a band
+        matrix ``G`` (C-contiguous, its rows ``(i, w', c)`` first): the places of ``W[i, j, c, o]``."""
+        f, n_C_prev, n_C = self.f, self.n_C_prev, self.n_C
+        s4 = G.itemsize  # strides of G (f, B + f - 1, n_C_prev, B, n_C), from the shape (see fill)
+        s3 = n_C * s4
+        s1 = n_C_prev * B * s3
+        shape, strides = (f, f, n_C_prev, B, n_C), ((B + f - 1) * s1, s1, B * s3, s1 + s3, s4)
+        return np.ndarray(shape, G.dtype, G, 0, strides) if writeable else _strided(G, shape, strides)
+
+    def add_diagonals(self, dW, G, B):
+        """``dW[i, j, c, o] += sum_w G[(i, w + j, c), (w, o)]``: the filter gradient of one band."""
+        dW += self.diagonals(np.ascontiguousarray(G), B).sum(axis=3)
+
+
+def _conv_forward_band(A_prev, W, b, pad, dtype):
+    """Stride-1 forward pass on band GEMMs (see :class:`_Band`), a block of images at a time."""
+    g = _Band(A_prev.shape, W.shape, pad, dtype)
+    A_pad = g.padded(A_prev)
+    Z = np.empty((g.m, g.n_H, g.n_W, g.n_C), dtype)
+    Zm = Z.reshape(g.m * g.n_H, g.n_W * g.n_C)
+    buf = g.rows_buffer()
+    for w0, B in g.bands():
+        T = g.filters(W, B, b)
+        for n0, n1 in g.images():
+            np.matmul(g.fill(buf, A_pad, n0, n1, w0, B), T, out=Zm[n0 * g.n_H : n1 * g.n_H, w0 * g.n_C : (w0 + B) * g.n_C])
+    return Z
+
+
+def _conv_backward_band(dZ, cache, dtype, need_dA=True):
+    """Stride-1 backward pass on band GEMMs (see :class:`_Band`): per band and block of images,
+    ``[G; db] = rows.T @ dZ`` (summed along the band's diagonals into ``dW``) and the band rows'
+    gradients ``dZ @ T.T`` added back onto the padded input, ``f`` additions of whole rows."""
+    A_prev, W, _, hparameters = cache
+    g = _Band(A_prev.shape, W.shape, hparameters["pad"], dtype)
+    A_pad = g.padded(A_prev)
+    dZm = np.ascontiguousarray(dZ, dtype=dtype).reshape(g.m * g.n_H, g.n_W * g.n_C)
+    dW = np.zeros(W.shape, dtype)
+    db = np.zeros(g.n_C, dtype)
+    buf = g.rows_buffer()
+    if need_dA:
+        dA_pad = np.zeros((g.m, g.n_H_pad, g.n_W_pad * g.n_C_prev), dtype)
+    for w0, B in g.bands():
+        T = g.filters(W, B) if need_dA else None
+        K = T.shape[0] if need_dA else g.f * (B + g.f - 1) * g.n_C_prev
+        for n0, n1 in g.images():
+            rows = g.fill(buf, A_pad, n0, n1, w0, B)
+            dZ_band = dZm[n0 * g.n_H : n1 * g.n_H, w0 * g.n_C : (w0 + B) * g.n_C]
+            G = rows.T @ dZ_band
+            db += G[K].reshape(B, g.n_C).sum(axis=0)
+            g.add_diagonals(dW, G[:K], B)
+            if need_dA:
+                drows = (dZ_band @ T.T).reshape(n1 - n0, g.n_H, g.f, -1)
+                cols = slice(w0 * g.n_C_prev, (w0 + B + g.f - 1) * g.n_C_prev)
+                for i in range(g.f):
+                    dA_pad[n0:n1, i : i + g.n_H, cols] += drows[:, :, i]
+    dW = dW.astype(np.result_type(A_prev, dZ), copy=False)
+    db = db.reshape(1, 1, 1, g.n_C).astype(dZ.dtype, copy=False)
+    if not need_dA:
+        return None, dW, db
+    dA_pad = dA_pad.reshape(g.m, g.n_H_pad, g.n_W_pad, g.n_C_prev)
+    p = g.pad
+    dA_prev = np.empty(A_prev.shape, np.result_type(dZ, W))
+    dA_prev[...] = dA_pad[:, p : p + g.n_H_prev, p : p + g.n_W_prev] if p else dA_pad
+    return dA_prev, dW, db
+
+
 def conv_forward(A_prev, W, b, hparameters):
     """Forward pass of a convolution layer (no activation).
 
@@ -310,13 +485,21 @@ def conv_forward(A_prev, W, b, hparameters):
     stride, pad = hparameters["stride"], hparameters["pad"]
     dtype = _grid_dtype(A_prev, W, hparameters)
     if dtype is not None:
-        return _conv_forward_grid(A_prev, W, b, pad, dtype), (A_prev, W, b, hparameters)
+        conv = _conv_forward_band if _use_band(A_prev.shape, f, pad, dtype) else _conv_forward_grid
+        return conv(A_prev, W, b, pad, dtype), (A_prev, W, b, hparameters)
     cols = im2col(zero_pad(A_prev, pad) if pad else A_prev, f, stride)  # (m, n_H, n_W, f, f, n_C_prev)
     m, n_H, n_W = cols.shape[:3]
     Z = cols.reshape(m * n_H * n_W, -1) @ W.reshape(-1, n_C)  # one GEMM
     Z = Z.reshape(m, n_H, n_W, n_C)
     Z += np.reshape(b, (1, 1, 1, n_C)).astype(Z.dtype, copy=False)
     return Z, (A_prev, W, b, hparameters)
+
+
+def _conv_backward(dZ, cache, dtype, need_dA=True):
+    """The stride-1 backward pass, on the path its forward pass took (band or row grid)."""
+    A_prev, W, _, hparameters = cache
+    band = _use_band(A_prev.shape, W.shape[0], hparameters["pad"], dtype)
+    return (_conv_backward_band if band else _conv_backward_grid)(dZ, cache, dtype, need_dA)
 
 
 def conv_filter_gradients(dZ, cache):
@@ -334,7 +517,7 @@ def conv_filter_gradients(dZ, cache):
     A_prev, W, _, hparameters = cache
     dtype = _grid_dtype(A_prev, W, hparameters, dZ)
     if dtype is not None:
-        return _conv_backward_grid(dZ, cache, dtype, need_dA=False)[1:]
+        return _conv_backward(dZ, cache, dtype, need_dA=False)[1:]
     n_C, pad = W.shape[3], hparameters["pad"]
     dZ_mat = dZ.reshape(-1, n_C)
     cols = im2col(zero_pad(A_prev, pad) if pad else A_prev, W.shape[0], hparameters["stride"]).reshape(len(dZ_mat), -1)
@@ -358,7 +541,7 @@ def conv_backward(dZ, cache):
     A_prev, W, b, hparameters = cache
     dtype = _grid_dtype(A_prev, W, hparameters, dZ)
     if dtype is not None:
-        return _conv_backward_grid(dZ, cache, dtype)
+        return _conv_backward(dZ, cache, dtype)
     f, _, n_C_prev, n_C = W.shape
     stride, pad = hparameters["stride"], hparameters["pad"]
     m, n_H_prev, n_W_prev, _ = A_prev.shape
@@ -524,12 +707,22 @@ def pool_backward(dA, cache, mode="max", ties="all"):
         for _, _, sl in offsets:
             dA_prev[sl] += share
         return dA_prev
+    return _max_pool_backward(dA, cache, ties)
+
+
+def _max_pool_backward(dA, cache, ties, A=None):
+    """Max-pooling backward (see :func:`pool_backward`); ``A``: the forward pass's output when the
+    caller kept it (it is recomputed otherwise)."""
+    A_prev, hparameters = cache
+    f, stride = hparameters["f"], hparameters["stride"]
+    _, n_H, n_W, _ = dA.shape
     dtype = np.result_type(dA, A_prev)
     T = _tiles(A_prev, f, n_H, n_W) if stride == f else None
     if T is not None:
-        return _max_pool_backward_tiles(dA, T, _max_of_tiles(T, f), f, ties, dtype)
+        return _max_pool_backward_tiles(dA, T, _max_of_tiles(T, f) if A is None else A, f, ties, dtype)
+    offsets = _offset_slices(f, stride, n_H, n_W)
     dA_prev = np.zeros(A_prev.shape, dtype=dtype)
-    A = pool_forward(A_prev, hparameters, "max")[0]
+    A = pool_forward(A_prev, hparameters, "max")[0] if A is None else A
     masks = [A_prev[sl] == A for _, _, sl in offsets]
     share = np.asarray(dA, dtype=dtype)
     if ties == "split":
