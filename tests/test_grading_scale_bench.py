@@ -10,7 +10,11 @@ from benchmarks import grading_scale as scale
 def test_settings_default_to_the_full_curve_and_refuse_unknown_executors(monkeypatch):
     monkeypatch.delenv("COURSE_BENCH_SCALE_SIZES", raising=False)
     monkeypatch.delenv("COURSE_BENCH_SCALE_EXECUTORS", raising=False)
-    assert scale.settings() == {"sizes": (10, 40, 160), "executors": ("local", "dask"), "full": True}
+    monkeypatch.delenv("COURSE_BENCH_SCALE_REPEATS", raising=False)
+    assert scale.settings() == {"sizes": (10, 40, 160), "executors": ("local", "dask"), "repeats": 2, "full": True}
+    monkeypatch.setenv("COURSE_BENCH_SCALE_REPEATS", "1")
+    assert not scale.settings()["full"]
+    monkeypatch.delenv("COURSE_BENCH_SCALE_REPEATS")
     monkeypatch.setenv("COURSE_BENCH_SCALE_SIZES", "3, 5")
     assert scale.settings()["sizes"] == (3, 5) and not scale.settings()["full"]
     monkeypatch.setenv("COURSE_BENCH_SCALE_EXECUTORS", "slurm")
@@ -31,6 +35,7 @@ def test_table_and_plot_show_every_run(tmp_path):
 def test_a_small_local_run_grades_every_submission_alike(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_BENCH_SCALE_SIZES", "2,3")
     monkeypatch.setenv("COURSE_BENCH_SCALE_EXECUTORS", "local")
+    monkeypatch.setenv("COURSE_BENCH_SCALE_REPEATS", "1")
     figures = scale.run()["grading_scale_smoke"]
     assert set(figures["grade_scale_seconds"]) == {"local 1w", "local 2w"}
     assert all(set(c) == {"2", "3"} and all(v > 0 for v in c.values()) for c in figures["grade_scale_seconds"].values())
