@@ -99,6 +99,7 @@ def _failure(err):
 
 def _batch(req, namespace):
     """The ``batch`` op: its steps in order, then ``then``; a failing step's answer says which."""
+    types = []
     for step, (key, one) in enumerate(req["steps"]):
         try:
             done = _answer(one, namespace)
@@ -109,7 +110,8 @@ def _batch(req, namespace):
         if not done["ok"]:
             return dict(done, step=step)
         _kept[min(int(key), -1)] = done["value"]  # the grader's keys are negative, the kernel's positive
-    return dict(_answer(req["then"], namespace), types=[type(_kept[min(int(k), -1)]).__name__ for k, _ in req["steps"]])
+        types.append(type(done["value"]).__name__)
+    return dict(_answer(req["then"], namespace), types=types)
 
 
 def serve(request_text, namespace):
