@@ -69,37 +69,42 @@ def write_class(n, submitted):
     return students
 
 
-def _free_port():
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (now)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 @contextlib.contextmanager
-def dask_cluster(workers, work):
-    """A scheduler and ``workers`` one-thread worker processes on 127.0.0.1; yields the address."""
+def dask_cluster(work, threads, nanny=True):
+    """A Dask scheduler and one worker process per entry of ``threads`` (its thread count), on
+    127.0.0.1, each in a session of its own, working in ``work``; yields ``(address, worker Popens)``
+    once every worker has joined (the tests use it too)."""
     from distributed import Client
 
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     dask = str(Path(sys.executable).parent / "dask")
-    quiet = dict(cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                 env=dict(os.environ, MPLBACKEND="Agg"))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
+    quiet = dict(cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
                                "--dashboard-address", "127.0.0.1:0", "--no-show"], **quiet)]
-    procs += [subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
-                                "--dashboard-address", "127.0.0.1:0", "--local-directory", str(work)], **quiet)
-              for _ in range(workers)]
+    procs += [subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", str(n), "--host", "127.0.0.1",
+                                "--dashboard-address", "127.0.0.1:0", "--local-directory", str(work)]
+                               + ([] if nanny else ["--no-nanny"]), **quiet)
+              for n in threads]
     try:
         with Client(address, timeout=60) as client:
-            client.wait_for_workers(workers, timeout=120)
-        yield address
+            client.wait_for_workers(len(threads), timeout=120)
+        yield address, procs[1:]
     finally:
         for p in reversed(procs):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
         for p in procs:
             try:
-                p.wait(20)
+                p.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
@@ -161,7 +166,8 @@ def run():
             for workers in WORKERS:
                 label = f"{executor} {workers}w"
                 curve = curves[label] = {}
-                with (dask_cluster(workers, Path(tmp)) if executor == "dask" else contextlib.nullcontext()) as address:
+                cluster = dask_cluster(Path(tmp), [1] * workers) if executor == "dask" else contextlib.nullcontext((None,))
+                with cluster as (address, *_):
                     if executor == "dask":  # a cluster is up before a class is graded: its workers warm
                         grade_seconds(root, students[:workers], workers, executor, address)
                     for n in s["sizes"]:

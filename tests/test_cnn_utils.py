@@ -324,6 +324,28 @@ def test_cnn_model_learns_a_little():
     assert params["W1"].dtype == np.float32
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_cnn_step_on_threads_equals_one_pass(threads):
+    """A mini-batch cut into parts on threads: the same loss and update as one pass (float32 sums)."""
+    from course.reference import cnn_model as cm
+    from course.reference.optimizers import Adam
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((23, 28, 28, 1)).astype(np.float32)  # 23: parts of unequal size
+    y = rng.integers(0, 10, size=23)
+    results = []
+    for n in (1, threads):
+        params = cm.init_cnn(0)
+        _, loss = cm.adam_step(Adam(), n)(params, X, y, 1e-3)
+        results.append((params, loss))
+    (one, loss_one), (split, loss_split) = results
+    assert loss_split == pytest.approx(loss_one, rel=1e-5)
+    start = cm.init_cnn(0)
+    for name in one:
+        assert not np.array_equal(one[name], start[name]), name
+        np.testing.assert_allclose(split[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 # ---------------------------------------------------------------- the stride-1 grid path and tiled pooling
 def window_oracle(A, W, b, hp, dZ=None):
     """float64 convolution from sliding windows and einsum (independent of cnn_utils); with dZ, also

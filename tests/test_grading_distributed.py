@@ -11,9 +11,7 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,18 +19,14 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from benchmarks import grading_scale as scale_benchmark
+from benchmarks.grading_scale import free_port
 from course.grading import grade_assignment
 from course.submissions import corrupted_text, partial, reference, solution_ids, untouched, write_submission
 
 ASG = "01_activations"
 TIMEOUT = 10
 pytestmark = pytest.mark.slow
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pg_bin():
@@ -100,39 +94,11 @@ def postgres_url():
 
 @contextlib.contextmanager
 def dask_cluster(work, threads, nanny=True):
-    """A Dask scheduler and one worker process per entry of ``threads`` (its thread count), on
-    127.0.0.1, each in a session of its own; yields ``(address, worker Popens)``."""
+    """The benchmark's Dask cluster (a scheduler, one worker per entry of ``threads``); skips the
+    test when Dask is not installed."""
     pytest.importorskip("distributed")
-    from distributed import Client
-
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    bindir = Path(sys.executable).parent
-    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
-    quiet = dict(cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--dashboard-address", "127.0.0.1:0", "--no-show"], **quiet)]
-    for nthreads in threads:
-        procs.append(subprocess.Popen([str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", nthreads,
-                                       "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0",
-                                       "--local-directory", str(work)] + ([] if nanny else ["--no-nanny"]), **quiet))
-    try:
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(len(threads), timeout=120)
-        yield address, procs[1:]
-    finally:
-        for p in reversed(procs):
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 20
-        for p in procs:
-            try:
-                p.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+    with scale_benchmark.dask_cluster(work, threads, nanny) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import numpy as np
 
 from course.reference.cnn_utils import (_max_pool_backward, conv_backward, conv_filter_gradients, conv_forward, pool_backward,
                                         pool_forward)
+from course.reference.threads import in_threads
 
 CONV1 = {"stride": 1, "pad": 0}
 CONV2 = {"stride": 1, "pad": 0}
@@ -144,31 +145,22 @@ def adam_step(optimizer, threads=1):
     Returns:
         ``step(params, X (b, 28, 28, 1), y (b,), learning_rate) -> (params, loss)``.
     """
-    pool = None
-    if threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="cnn-step")
-
-    def part(Xb, yb, params, m):
-        probs, caches = forward(Xb, params)
-        return probs, _backward(probs, yb, caches, params, m)
+    def part(cut, params, m):
+        probs, caches = forward(cut[0], params)
+        return probs, _backward(probs, cut[1], caches, params, m)
 
     def step(params, Xb, yb, learning_rate):
         m = len(yb)
-        if pool is None or m < 2 * threads:
-            probs, grads = part(Xb, yb, params, m)
+        if threads < 2 or m < 2 * threads:
+            probs, grads = part((Xb, yb), params, m)
         else:
-            cuts = [m * k // threads for k in range(threads + 1)]
-            jobs = [pool.submit(part, Xb[a:b], yb[a:b], params, m) for a, b in zip(cuts[1:-1], cuts[2:])]
-            probs, grads = part(Xb[: cuts[1]], yb[: cuts[1]], params, m)
-            probs = [probs]
-            for job in jobs:
-                p, g = job.result()
-                probs.append(p)
+            edges = [m * k // threads for k in range(threads + 1)]
+            parts = in_threads(lambda cut: part(cut, params, m), [(Xb[a:b], yb[a:b]) for a, b in zip(edges, edges[1:])],
+                               threads)
+            probs, grads = np.concatenate([p for p, _ in parts], axis=1), parts[0][1]
+            for _, g in parts[1:]:
                 for name, value in g.items():
                     grads[name] += value
-            probs = np.concatenate(probs, axis=1)
         optimizer.lr = learning_rate
         optimizer.step(params, grads)
         return params, cross_entropy(probs, yb)

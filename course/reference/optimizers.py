@@ -45,6 +45,8 @@ import math
 
 import numpy as np
 
+from course.reference.threads import in_threads
+
 __all__ = [
     "expand",
     "probability",
@@ -309,7 +311,7 @@ class Optimizer:
         self._begin_step()
         blocks = [(p[rows], g[rows], [a[rows] for a in state])
                   for p, g, state in pairs for rows in _row_blocks(p, self.threads)]
-        _in_threads(lambda block: self._update(block[0], block[1], *block[2]), blocks, self.threads)
+        in_threads(lambda block: self._update(block[0], block[1], *block[2]), blocks, self.threads)
         return params
 
     def _begin_step(self):
@@ -324,7 +326,6 @@ class Optimizer:
 
 
 _BLOCK = 1 << 16  # entries below which a parameter is updated in one piece (a thread costs more)
-_pool, _pool_threads = None, 0
 
 
 def _row_blocks(p, threads):
@@ -333,25 +334,6 @@ def _row_blocks(p, threads):
         return [...]
     edges = np.linspace(0, p.shape[0], threads + 1).astype(int)
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
-
-
-def _in_threads(fn, items, threads):
-    """``fn(item)`` for every item, spread over ``threads`` threads (NumPy's ufuncs release the GIL)."""
-    global _pool, _pool_threads
-    if threads <= 1 or len(items) < 2:
-        for item in items:
-            fn(item)
-        return
-    if _pool_threads < threads - 1:
-        import concurrent.futures
-        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="optimizer")
-        _pool_threads = threads - 1
-    shares = [items[i::threads] for i in range(threads)]
-    futures = [_pool.submit(lambda share=share: [fn(item) for item in share]) for share in shares[1:]]
-    for item in shares[0]:
-        fn(item)
-    for future in futures:
-        future.result()
 
 
 class SGD(Optimizer):
