@@ -20,7 +20,6 @@ import pytest
 from conftest import ROOT
 
 from benchmarks import grading_scale as scale_benchmark
-from benchmarks.grading_scale import free_port
 from course.grading import grade_assignment
 from course.submissions import corrupted_text, partial, reference, solution_ids, untouched, write_submission
 
@@ -60,7 +59,7 @@ def postgres_server(database):
     base = Path(tempfile.mkdtemp(prefix="course-pg-"))
     os.chmod(base, 0o755)
     shutil.chown(base, "postgres", "postgres")
-    data, port = base / "pg", free_port()
+    data, port = base / "pg", scale_benchmark.free_port()
     # runuser lives in /usr/sbin, which a non-login shell's PATH may lack
     runuser = shutil.which("runuser", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
     as_pg = [runuser or "runuser", "-u", "postgres", "--"]

@@ -12,7 +12,8 @@ def in_threads(fn, items, threads):
     """``[fn(item) for item in items]``, computed on up to ``threads`` threads, in order.
 
     Args:
-        fn: a function of one item (it should spend its time in NumPy, which releases the GIL).
+        fn: a function of one item (it should spend its time in NumPy, which releases the GIL; it
+            must not call ``in_threads`` itself: a helper waiting for its own pool could wait for ever).
         items: a list; item ``i`` goes to thread ``i % threads``, the caller's own thread takes
             its share while the others run.
         threads: how many threads at most (1: everything here, no pool).
@@ -26,6 +27,8 @@ def in_threads(fn, items, threads):
     if _helpers < threads - 1:
         from concurrent.futures import ThreadPoolExecutor
 
+        if _pool is not None:
+            _pool.shutdown(wait=False)  # its threads end once idle; the larger pool replaces it
         _pool, _helpers = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="reference"), threads - 1
     futures = [_pool.submit(lambda k=k: [fn(item) for item in items[k::threads]]) for k in range(1, threads)]
     shares = [[fn(item) for item in items[0::threads]]] + [future.result() for future in futures]
