@@ -325,8 +325,9 @@ def test_cnn_model_learns_a_little():
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_cnn_step_on_threads_equals_one_pass(threads):
-    """A mini-batch cut into parts on threads: the same loss and update as one pass (float32 sums)."""
+def test_cnn_step_in_parts_equals_one_pass(threads):
+    """A mini-batch cut into parts, computed here and in helper processes: the same loss and update
+    as one pass (float32 sums)."""
     from course.reference import cnn_model as cm
     from course.reference.optimizers import Adam
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from course.reference.cnn_utils import (_max_pool_backward, conv_backward, conv_filter_gradients, conv_forward, pool_backward,
                                         pool_forward)
-from course.reference.threads import in_threads
+from course.reference.processes import HelperProcesses
 
 CONV1 = {"stride": 1, "pad": 0}
 CONV2 = {"stride": 1, "pad": 0}
@@ -130,6 +130,14 @@ def accuracy(X, y, params):
     return float(np.mean(predict(X, params) == np.asarray(y)))
 
 
+def _part(args):
+    """Forward and backward pass of a part ``(X, y, params, m_total)`` of a mini-batch: its
+    probabilities and its share of the gradients of the mean over ``m_total`` examples."""
+    X, y, params, m_total = args
+    probs, caches = forward(X, params)
+    return probs, _backward(probs, y, caches, params, m_total)
+
+
 def adam_step(optimizer, threads=1):
     """A :class:`utils.solver.Solver` step: one update of the CNN by ``optimizer`` on a mini-batch.
 
@@ -138,25 +146,24 @@ def adam_step(optimizer, threads=1):
             attribute (e.g. ``course.reference.optimizers.Adam``); the solver's learning rate is
             written to ``lr``.
         threads: with ``threads > 1``, the mini-batch is cut into ``threads`` parts whose forward
-            and backward passes run at the same time on that many threads (NumPy releases the GIL
-            in its loops and BLAS calls; each part uses one BLAS thread: the layers' GEMMs are too
-            small to share), and their gradients are added. The same gradients as one pass, up to
-            the rounding of float32 sums.
+            and backward passes run at the same time, one here and the others in helper
+            processes (:class:`course.reference.processes.HelperProcesses`, started at the first
+            step; one BLAS thread each: the layers' GEMMs are too small to share), and their
+            gradients are added. The same gradients as one pass, up to the rounding of float32 sums.
     Returns:
         ``step(params, X (b, 28, 28, 1), y (b,), learning_rate) -> (params, loss)``.
     """
-    def part(cut, params, m):
-        probs, caches = forward(cut[0], params)
-        return probs, _backward(probs, cut[1], caches, params, m)
+    helpers = None
 
     def step(params, Xb, yb, learning_rate):
+        nonlocal helpers
         m = len(yb)
         if threads < 2 or m < 2 * threads:
-            probs, grads = part((Xb, yb), params, m)
+            probs, grads = _part((Xb, yb, params, m))
         else:
+            helpers = helpers or HelperProcesses(_part, threads - 1)
             edges = [m * k // threads for k in range(threads + 1)]
-            parts = in_threads(lambda cut: part(cut, params, m), [(Xb[a:b], yb[a:b]) for a, b in zip(edges, edges[1:])],
-                               threads)
+            parts = helpers.map([(Xb[a:b], yb[a:b], params, m) for a, b in zip(edges, edges[1:])])
             probs, grads = np.concatenate([p for p, _ in parts], axis=1), parts[0][1]
             for _, g in parts[1:]:
                 for name, value in g.items():
@@ -178,8 +185,8 @@ def cnn_solver(X, y, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, params=None, 
         params: optional starting parameters (default ``init_cnn(seed)``), updated in place.
         options: passed to the Solver (default ``epochs=4``), e.g. ``max_steps``, ``progress``,
             ``blas_threads``: the threads of the training (default 1); with 2 or more, each step
-            runs parts of its mini-batch on that many threads, one BLAS thread each (see
-            :func:`adam_step`).
+            runs parts of its mini-batch at once, here and in helper processes, one BLAS thread
+            each (see :func:`adam_step`).
     Returns:
         the Solver; ``solver.train()`` gives ``(params, history)``.
     """
@@ -190,6 +197,6 @@ def cnn_solver(X, y, batch_size=64, lr=3e-3, lr_decay=0.4, seed=0, params=None, 
     options = {"epochs": 4, "desc": "CNN", **options}
     threads = options.get("blas_threads", 1) or 1
     if threads > 1:
-        options["blas_threads"] = 1  # the step's threads, one BLAS thread each
+        options["blas_threads"] = 1  # the step's parts, one BLAS thread each
     return Solver(adam_step(Adam(lr=lr), threads), params, (X, np.asarray(y)), batch_size=batch_size, learning_rate=lr,
                   lr_decay=lr_decay, seed=seed, axis=0, **options)

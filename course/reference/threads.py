@@ -2,7 +2,8 @@
 
 NumPy releases the GIL in its ufunc loops and BLAS calls, so independent pieces of one training
 step run at once on threads: the row blocks of an optimizer's update
-(:mod:`course.reference.optimizers`), the parts of a CNN mini-batch (:mod:`course.reference.cnn_model`).
+(:mod:`course.reference.optimizers`). Work made of many small NumPy calls, where threads would
+take turns holding the GIL, goes to helper processes instead (:mod:`course.reference.processes`).
 The pool is made on first use and grows to the largest thread count asked for.
 """
 _pool, _helpers = None, 0
