@@ -16,7 +16,9 @@ order; before anything is timed, one forward + backward of each model is compare
    runs, in ms; "accuracy" is each side's largest relative error against a float64 computation.
 2. ``peers_cnn_{1,2}t_*``: the small MNIST CNN of ``course.reference.cnn_model`` (the architecture and
    settings of ``benchmarks/cnn.py``), 4 epochs of Adam on the 60,000 images, wall seconds of the
-   training call and test accuracy on the 10,000 test images, at 1 and 2 threads.
+   training call and test accuracy on the 10,000 test images, at 1 and 2 threads (ours at 2: each
+   mini-batch in two parts, one in a helper process, one BLAS thread each; the helper's start is
+   timed too).
 3. ``peers_mlp_{1,2}t_*``: the 784-512-256-10 MLP of ``course.reference.mlp`` with the settings of
    ``benchmarks/mnist_mlp.py`` (8 epochs), the same way.
 
