@@ -88,5 +88,4 @@ class HelperProcesses:
         failures = [value for ok, value in answers if not ok]
         if failures:
             raise RuntimeError(f"a helper process failed: {failures[0]}")
-        results = [mine] + [value for _, value in answers]
-        return results
+        return [mine] + [value for _, value in answers]
