@@ -1,7 +1,7 @@
 """Benchmark: the from-scratch MLP of ``course.reference.mlp`` on the full MNIST.
 
 Trains a 784-512-256-10 ReLU network (He init, mini-batches of 256, Adam at 2e-3 decaying by
-0.7 per epoch, float32) for 8 epochs on the 60,000 training images and measures the accuracy
+0.7 per epoch, label smoothing 0.1, float32) for 8 epochs on the 60,000 training images and measures the accuracy
 on the 10,000 test images. Targets on two CPU cores: accuracy >= 0.98, training <= 60 s.
 
 Run: ``MNIST_PATH=/path/to/mnist.npz python -m course bench mnist_mlp`` (or ``python -m
@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-CONFIG = {"hidden": (512, 256), "epochs": 8, "batch_size": 256, "learning_rate": 2e-3, "lr_decay": 0.7, "seed": 0}
+CONFIG = {"hidden": (512, 256), "epochs": 8, "batch_size": 256, "learning_rate": 2e-3, "lr_decay": 0.7,
+          "label_smoothing": 0.1, "seed": 0}
 
 
 def run(progress=False):
@@ -45,6 +46,7 @@ def run(progress=False):
             "epochs": epochs,
             "batch_size": CONFIG["batch_size"],
             "optimizer": f"Adam lr {CONFIG['learning_rate']:g} x {CONFIG['lr_decay']:g}/epoch",
+            "label_smoothing": CONFIG["label_smoothing"],
             "dtype": "float32",
             "test_eval_seconds": round(eval_seconds, 2),
         },

@@ -41,9 +41,11 @@ import time
 
 import numpy as np
 
+from benchmarks.mnist_mlp import CONFIG as MNIST_MLP_CONFIG
+
 CONV = {"m": 64, "n": 28, "n_C_prev": 8, "n_C": 16, "f": 3, "hp": {"pad": 1, "stride": 1}}
 CNN = {"epochs": 4, "batch_size": 64, "lr": 3e-3, "lr_decay": 0.4, "seed": 0}  # as benchmarks/cnn.py
-MLP = {"hidden": (512, 256), "epochs": 8, "batch_size": 256, "learning_rate": 2e-3, "lr_decay": 0.7, "seed": 0}
+MLP = MNIST_MLP_CONFIG  # the settings of benchmarks/mnist_mlp.py
 REPEATS = 20
 THREADS = (1, 2)
 PARTS = ("conv", "cnn", "mlp")
@@ -296,7 +298,7 @@ def cnn_pair(torch, data, threads, epochs, ours_first=True):
 # ------------------------------------------------------------------ 3. the MLP
 def _mlp_torch_train(torch, rows, y, params, epochs):
     """The torch twin of ``mlp.mlp_solver``: same init, same permutations (``seed + 1``), Adam with
-    the learning rate of epoch ``e`` = ``learning_rate * lr_decay ** e``."""
+    the learning rate of epoch ``e`` = ``learning_rate * lr_decay ** e``, the same label smoothing."""
     F = torch.nn.functional
     L = len(params) // 2
     tp = {k: torch.tensor(v.reshape(-1) if k.startswith("b") else v, requires_grad=True) for k, v in params.items()}
@@ -310,7 +312,7 @@ def _mlp_torch_train(torch, rows, y, params, epochs):
         total = 0.0
         for k in range(0, m, bs):
             idx = order[k:k + bs]
-            loss = F.cross_entropy(_mlp_torch_forward(F, tp, L, rows[idx]), y[idx])
+            loss = F.cross_entropy(_mlp_torch_forward(F, tp, L, rows[idx]), y[idx], label_smoothing=MLP["label_smoothing"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -339,10 +341,10 @@ def mlp_check(torch, X_cols, y):
     params = mlp.init_mlp([X_cols.shape[0], *MLP["hidden"], 10], seed=MLP["seed"])
     idx = np.random.default_rng(MLP["seed"] + 1).permutation(X_cols.shape[1])[: MLP["batch_size"]]
     Xb = np.ascontiguousarray(X_cols[:, idx])
-    loss, grads = mlp.mlp_loss_and_gradients(Xb, y[idx], params)
+    loss, grads = mlp.mlp_loss_and_gradients(Xb, y[idx], params, label_smoothing=MLP["label_smoothing"])
     tp = {k: torch.tensor(v.reshape(-1) if k.startswith("b") else v, requires_grad=True) for k, v in params.items()}
     logits = _mlp_torch_forward(torch.nn.functional, tp, len(params) // 2, torch.from_numpy(np.ascontiguousarray(Xb.T)))
-    loss_t = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y[idx]))
+    loss_t = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y[idx]), label_smoothing=MLP["label_smoothing"])
     loss_t.backward()
     theirs = {"loss": loss_t.item(), **{"d" + k: t.grad.numpy().reshape(params[k].shape) for k, t in tp.items()}}
     return compare("MLP forward+backward", {"loss": loss, **grads}, theirs, rtol=2e-3, atol=1e-4)
@@ -358,6 +360,7 @@ def mlp_pair(torch, data, threads, epochs, ours_first=True):
         start = time.perf_counter()
         params, _ = mlp.mlp_solver(X, y, hidden=MLP["hidden"], epochs=epochs, batch_size=MLP["batch_size"],
                                    learning_rate=MLP["learning_rate"], lr_decay=MLP["lr_decay"], seed=MLP["seed"],
+                                   label_smoothing=MLP["label_smoothing"],
                                    progress=False, blas_threads=threads).train()
         seconds = time.perf_counter() - start
         out["ours"] = (seconds, mlp.accuracy(params, Xt, yt))

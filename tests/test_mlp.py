@@ -85,6 +85,29 @@ def test_gradients_match_reference_and_finite_differences():
         assert relative_error(grads["d" + name], num) < 1e-7, name
 
 
+def test_label_smoothing_is_cross_entropy_against_smoothed_targets():
+    """Loss -mean sum_c q_c log p_c with q = (1 - e) onehot + e / C, its gradients by finite
+    differences; e = 0 is the plain loss, bit for bit; e outside [0, 1) is refused."""
+    X, y, params = _tiny(seed=4)
+    e, C = 0.1, 3
+    loss, grads = mlp.mlp_loss_and_gradients(X, y, params, label_smoothing=e)
+    Q = (1 - e) * losses.one_hot(y, C) + e / C
+    want = -np.mean(np.sum(Q * np.log(mlp.mlp_forward(X, params)), axis=0))
+    assert loss == pytest.approx(want, rel=1e-12)
+    assert loss != pytest.approx(mlp.mlp_loss_and_gradients(X, y, params)[0])
+    for name in params:
+        num = numerical_gradient(lambda: mlp.mlp_loss_and_gradients(X, y, params, label_smoothing=e)[0], params[name])
+        assert relative_error(grads["d" + name], num) < 1e-7, name
+    plain = mlp.mlp_loss_and_gradients(X, y, params)
+    zero = mlp.mlp_loss_and_gradients(X, y, params, label_smoothing=0.0)
+    assert zero[0] == plain[0]
+    for k in plain[1]:
+        np.testing.assert_array_equal(zero[1][k], plain[1][k])
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            mlp.mlp_loss_and_gradients(X, y, params, label_smoothing=bad)
+
+
 def test_one_hot_labels_give_the_same_loss():
     X, y, params = _tiny(seed=2)
     a = mlp.mlp_loss_and_gradients(X, y, params)[0]
@@ -148,6 +171,13 @@ def test_the_step_is_one_adam_update_of_the_reference_gradients():
     want = {k: v.copy() for k, v in params.items()}
     Adam(lr=0.01).step(want, grads)
     got, got_loss = mlp.adam_step(params, 16)(params, np.ascontiguousarray(X.T), y, 0.01)
+    assert got_loss == pytest.approx(loss, rel=1e-12)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=1e-12)
+    # the same with label smoothing: the step follows the smoothed loss's gradients
+    loss, grads = mlp.mlp_loss_and_gradients(X, y, params, label_smoothing=0.2)
+    Adam(lr=0.01).step(want := {k: v.copy() for k, v in params.items()}, grads)
+    got, got_loss = mlp.adam_step(params, 16, label_smoothing=0.2)(params, np.ascontiguousarray(X.T), y, 0.01)
     assert got_loss == pytest.approx(loss, rel=1e-12)
     for k in want:
         np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=1e-12)
