@@ -229,6 +229,7 @@ def mlp_loss_and_gradients(X, Y, params, label_smoothing=0.0):
 
 
 def _smoothing(e):
+    """``label_smoothing`` as a float, checked to be in [0, 1)."""
     e = float(e)
     if not 0.0 <= e < 1.0:
         raise ValueError(f"label_smoothing should be in [0, 1), got {e}")
