@@ -179,6 +179,34 @@ def test_threaded_steps_are_bit_identical(name, threads):
     assert not np.array_equal(results[1]["W1"], start["W1"])
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_update_blocks_all_run_and_on_that_many_threads(threads):
+    """Every block is updated once; with 2 threads, two blocks run at the same time (each waits for
+    the other at a barrier: one thread would wait until the barrier's timeout fails the test)."""
+    import threading
+
+    done = []
+    opt._in_threads(done.append, list(range(11)), threads)
+    assert sorted(done) == list(range(11))
+    barrier, seen = threading.Barrier(2, timeout=10), []
+
+    def meet(_):
+        barrier.wait()
+        seen.append(threading.get_ident())
+
+    opt._in_threads(meet, [0, 1], 2)
+    assert len(set(seen)) == 2 and threading.get_ident() in seen
+
+
+def test_a_block_that_raises_raises_in_the_caller():
+    def fail_on_three(i):
+        if i == 3:
+            raise ValueError("block 3")
+
+    with pytest.raises(ValueError, match="block 3"):
+        opt._in_threads(fail_on_three, list(range(6)), 2)
+
+
 def test_class_adam_first_step_magnitude_is_lr():
     rng = np.random.default_rng(5)
     params = {"W": rng.normal(size=(10, 10)), "conv": rng.normal(size=(3, 3, 2, 4))}

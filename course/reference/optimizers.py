@@ -45,8 +45,6 @@ import math
 
 import numpy as np
 
-from course.reference.threads import in_threads
-
 __all__ = [
     "expand",
     "probability",
@@ -311,7 +309,7 @@ class Optimizer:
         self._begin_step()
         blocks = [(p[rows], g[rows], [a[rows] for a in state])
                   for p, g, state in pairs for rows in _row_blocks(p, self.threads)]
-        in_threads(lambda block: self._update(block[0], block[1], *block[2]), blocks, self.threads)
+        _in_threads(lambda block: self._update(block[0], block[1], *block[2]), blocks, self.threads)
         return params
 
     def _begin_step(self):
@@ -343,6 +341,34 @@ def _row_blocks(p, threads):
     count = threads if threads > 1 else min(p.shape[0], -(-p.size // _BLOCK))
     edges = np.linspace(0, p.shape[0], count + 1).astype(int)
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+_pool, _pool_threads = None, 0  # the updates' helper threads: made on first use, grown when more are asked
+
+
+def _in_threads(fn, items, threads):
+    """``fn(item)`` for every item, on up to ``threads`` threads (NumPy's ufuncs release the GIL):
+    item ``i`` on thread ``i % threads``, the caller's own thread taking its share. An exception of
+    any item is raised here, once every share has ended."""
+    global _pool, _pool_threads
+    threads = min(int(threads), len(items))
+    if threads <= 1:
+        for item in items:
+            fn(item)
+        return
+    if _pool_threads < threads - 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if _pool is not None:
+            _pool.shutdown(wait=False)  # its threads end once idle; the larger pool replaces it
+        _pool, _pool_threads = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="optimizer"), threads - 1
+    futures = [_pool.submit(lambda k=k: [fn(item) for item in items[k::threads]]) for k in range(1, threads)]
+    try:
+        for item in items[0::threads]:
+            fn(item)
+    finally:
+        for future in futures:
+            future.result()
 
 
 class SGD(Optimizer):
