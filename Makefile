@@ -11,6 +11,7 @@ WORKERS ?= 2
 .PHONY: setup system-deps demo test test-fast lab build check bench clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "the workbook needs Python 3.11 or newer (NumPy 2.4 does); $(PYTHON) is " + sys.version.split()[0] + ": try PYTHON=python3.13 make ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt

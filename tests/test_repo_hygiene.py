@@ -57,3 +57,37 @@ def test_nothing_reads_shared_folder():
     out = subprocess.run(["git", "grep", "-l", "shared/", "--", "utils", "course", "source", "release"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "", f"these files mention shared/: {out.stdout}"
+
+
+def python_floor():
+    """The oldest Python the project promises (``requires-python = ">=X.Y"`` in pyproject.toml)."""
+    import re
+    import tomllib
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    match = re.fullmatch(r">=\s*(\d+)\.(\d+)", spec.strip())
+    assert match, f"requires-python {spec!r} is not of the form '>=X.Y'"
+    return f"{match[1]}.{match[2]}"
+
+
+def test_every_pinned_dependency_supports_the_oldest_python_we_promise():
+    """pyproject's requires-python, the README and the Makefile's check name one floor, and every
+    pin of requirements.txt installs there (its Requires-Python admits it)."""
+    import importlib.metadata
+    import re
+
+    from packaging.specifiers import SpecifierSet
+    floor = python_floor()
+    refused = []
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        name, _, version = line.partition("==")
+        meta = importlib.metadata.metadata(name.split("[")[0])
+        assert meta["Version"] == version, f"{name} {meta['Version']} is installed, requirements.txt pins {version}"
+        needs = meta.get("Requires-Python")
+        if needs and not SpecifierSet(needs).contains(f"{floor}.0"):
+            refused.append(f"{name}=={version} needs Python {needs}")
+    assert not refused, f"requires-python promises {floor}, but " + "; ".join(refused)
+    assert re.findall(r"Python (\d+\.\d+)\+", (ROOT / "README.md").read_text()) == [floor] * 2
+    assert f"sys.version_info >= ({floor.replace('.', ', ')})" in (ROOT / "Makefile").read_text()

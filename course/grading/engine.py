@@ -268,7 +268,7 @@ def _check_stop():
 def _stop_processes(pool):
     """End a ProcessPoolExecutor's workers now (their zygotes and kernels die with them).
 
-    Uses ``pool._processes`` (CPython's concurrent.futures, checked on 3.10-3.12): the public
+    Uses ``pool._processes`` (CPython's concurrent.futures, checked on 3.11-3.13): the public
     ``shutdown`` waits for running submissions, which is minutes, not seconds.
     """
     procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() sets it to None

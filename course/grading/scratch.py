@@ -48,7 +48,7 @@ def note_semaphores(pool):
     this process's scratch folder, for the reaper to unlink if this process dies without doing it.
 
     Reads CPython's ``concurrent.futures`` and ``multiprocessing`` internals (``_call_queue``,
-    ``_result_queue``, ``SemLock._semlock.name``; checked on 3.10-3.12, and by the group-kill
+    ``_result_queue``, ``SemLock._semlock.name``; checked on 3.11-3.13, and by the group-kill
     fault test): glibc maps a semaphore under a temporary name, so ``/proc/*/maps`` cannot tell.
     """
     names = []
