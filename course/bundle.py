@@ -10,11 +10,14 @@ another way. The bundle never holds ``course/`` (the answer key, the hidden chec
 The ``utils/`` subset holds the ``utils`` modules the release notebook imports, the modules
 those import in turn, ``utils.validate`` (the student's ``python -m utils.validate NOTEBOOK``),
 the ``utils/data/`` files only when a bundled module names them, and a generated
-``utils/__init__.py`` whose docstring lists what it holds.
+``utils/__init__.py`` whose docstring lists what it holds. Beside it, a generated
+``requirements.txt`` names what a student installs: the third-party packages the notebook and
+that ``utils/`` import, at the course's pinned versions, and JupyterLab.
 """
 import ast
 import json
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -22,6 +25,8 @@ from course.paths import COURSE_ROOT, CourseError, check_assignment
 
 PACKAGE = "utils"
 ALWAYS = ("utils.validate",)  # every bundle: the student's whole-notebook self-check
+REQUIREMENTS = "requirements.txt"  # the bundle's, generated (see student_requirements)
+TO_OPEN_IT = ("jupyterlab",)  # what every bundle needs besides what it imports
 _SKIP_PARTS = {".ipynb_checkpoints", "__pycache__"}
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed: the same bundle gives the same zip
 
@@ -178,6 +183,73 @@ def utils_files(modules, root=COURSE_ROOT, assignment=""):
     return files
 
 
+# --- what a student installs ---------------------------------------------------------------------
+def _course_versions(root=COURSE_ROOT):
+    """Canonical distribution name -> requirement line, from ``requirements.txt`` (exact pins), then
+    ``pyproject.toml``'s dependencies (lower bounds) for what is not pinned: this workbook's, with
+    the course's own (when it has them) taking precedence."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    lines = []
+    for folder in dict.fromkeys([COURSE_ROOT, Path(root)]):
+        if (folder / "pyproject.toml").is_file():
+            lines += tomllib.loads((folder / "pyproject.toml").read_text())["project"].get("dependencies", [])
+        if (folder / "requirements.txt").is_file():
+            lines += [line.split("#")[0].strip() for line in (folder / "requirements.txt").read_text().splitlines()]
+    versions = {}
+    for line in filter(None, lines):  # a pin (requirements.txt, read last) replaces a lower bound
+        req = Requirement(line)
+        versions[canonicalize_name(req.name)] = f"{req.name}{req.specifier}"
+    return versions
+
+
+def third_party_modules(sources):
+    """Top-level names of the modules Python ``sources`` import that are neither the standard
+    library nor ``utils`` (sorted)."""
+    names = set()
+    for source in sources:
+        tree = _python(source)
+        if tree is not None:
+            names |= {name.split(".")[0] for name in _imports(tree)}
+    return sorted(n for n in names if n and n != PACKAGE and n not in sys.stdlib_module_names)
+
+
+def student_requirements(sources, assignment, root=COURSE_ROOT):
+    """The text of a bundle's ``requirements.txt``: a line per distribution that provides a module
+    the code ``sources`` import, plus JupyterLab, at the versions of the requirements.txt (else
+    pyproject.toml) of ``root`` and of this workbook. CourseError for a module that no installed distribution provides, or
+    whose distribution the course does not list."""
+    from importlib.metadata import packages_distributions
+
+    from packaging.utils import canonicalize_name
+    provides = packages_distributions()
+    versions = _course_versions(root)
+    wanted, unknown = set(TO_OPEN_IT), []
+    for module in third_party_modules(sources):
+        dists = provides.get(module)
+        if not dists:
+            unknown.append(f"{module} (not installed here)")
+            continue
+        wanted |= {canonicalize_name(d) for d in dists}
+    unknown += [f"{d} (not in requirements.txt or pyproject.toml)" for d in sorted(wanted) if d not in versions]
+    if unknown:
+        raise CourseError(f"{assignment}: cannot say which version students need of {', '.join(unknown)}")
+    floor = _python_floor(root)
+    head = [f"# {assignment}: what its notebook and utils/ import, and JupyterLab to open it{floor}.",
+            "# Install into your Python environment with: python -m pip install -r requirements.txt"]
+    return "\n".join(head + sorted(versions[d] for d in wanted)) + "\n"
+
+
+def _python_floor(root):
+    import tomllib
+    path = Path(root) / "pyproject.toml"
+    path = path if path.is_file() else COURSE_ROOT / "pyproject.toml"
+    spec = tomllib.loads(path.read_text())["project"].get("requires-python", "") if path.is_file() else ""
+    return f" (Python {spec.lstrip('>= ')} or newer)" if spec.startswith(">=") else ""
+
+
 # --- the bundle -----------------------------------------------------------------------------------
 def library_root(root=COURSE_ROOT):
     """The folder holding the ``utils`` the bundles draw from: the course's own, else this workbook's
@@ -186,13 +258,18 @@ def library_root(root=COURSE_ROOT):
 
 
 def bundle_utils(folder, root=COURSE_ROOT, where=""):
-    """(modules, files) of the ``utils/`` the notebooks in ``folder`` need; none for a course whose
-    notebooks import no ``utils`` and that has no ``utils/`` of its own."""
+    """(modules, files) of the ``utils/`` the notebooks in ``folder`` need, with the bundle's
+    ``requirements.txt``; none for a course whose notebooks import no ``utils`` and that has no
+    ``utils/`` of its own."""
     lib = library_root(root)
-    modules = utils_modules(notebook_sources(folder), lib, where=where)
+    sources = notebook_sources(folder)
+    modules = utils_modules(sources, lib, where=where)
     if not (Path(root) / PACKAGE).is_dir() and all(m in ALWAYS for m in modules):
         return [], {}
-    return modules, utils_files(modules, lib, Path(folder).name)
+    files = utils_files(modules, lib, Path(folder).name)
+    code = [data.decode("utf-8") for rel, data in files.items() if rel.endswith(".py")]
+    files[REQUIREMENTS] = student_requirements(sources + code, Path(folder).name, lib).encode()
+    return modules, files
 
 
 def _folder_files(folder, skip_utils=True):
@@ -234,10 +311,13 @@ def bundle_files(assignment, root=COURSE_ROOT):
 
 
 def stale_utils(assignment, root=COURSE_ROOT):
-    """Files of ``release/<assignment>/utils/`` that differ from the bundle's (empty when in sync)."""
+    """Files of ``release/<assignment>/utils/`` and its ``requirements.txt`` that differ from the
+    bundle's (empty when in sync)."""
     release = Path(root) / "release" / assignment
-    fresh = {k: v for k, v in bundle_files(assignment, root).items() if k.startswith(PACKAGE + "/")}
+    fresh = {k: v for k, v in bundle_files(assignment, root).items() if k.startswith(PACKAGE + "/") or k == REQUIREMENTS}
     have = {f"{PACKAGE}/{k}": v for k, v in _folder_files(release / PACKAGE, skip_utils=False).items()}
+    if (release / REQUIREMENTS).is_file():
+        have[REQUIREMENTS] = (release / REQUIREMENTS).read_bytes()
     return sorted(k for k in set(fresh) | set(have) if fresh.get(k) != have.get(k))
 
 

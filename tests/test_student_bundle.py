@@ -22,6 +22,7 @@ import sysconfig
 import zipfile
 from importlib import import_module
 
+import nbformat
 import numpy as np
 import pytest
 from conftest import ROOT, assignments
@@ -451,6 +452,7 @@ def code_keys(folder):
 
 
 import hashlib
+import nbformat
 import numpy as np
 warm = sorted({m for job in jobs for m in third_party(job["bundle"])})
 for name in warm:  # module-level and lazy imports, once, never under a call's time limit
@@ -704,7 +706,7 @@ def test_bundle_holds_the_release_the_data_and_only_the_utils_it_imports(assignm
     data = sorted(p.relative_to(source).as_posix() for p in source.rglob("*")
                   if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts)
     notebooks = sorted(p.name for p in (ROOT / "release" / assignment).glob("*.ipynb"))
-    assert [f for f in files if not f.startswith("utils/")] == sorted(notebooks + data)
+    assert [f for f in files if not f.startswith("utils/")] == sorted(notebooks + data + ["requirements.txt"])
     for name in notebooks:
         assert (folder / name).read_bytes() == (ROOT / "release" / assignment / name).read_bytes()
     utils = [f for f in files if f.startswith("utils/")]
@@ -727,6 +729,46 @@ def test_bundle_holds_the_release_the_data_and_only_the_utils_it_imports(assignm
     with zipfile.ZipFile(tmp_path / f"{assignment}.zip") as zf:
         assert sorted(zf.namelist()) == sorted(f"{assignment}/{f}" for f in files)
     assert bundle_files(assignment) == {f: (folder / f).read_bytes() for f in files}
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_bundle_requirements_name_every_package_it_imports_at_the_course_pins(assignment, tmp_path):
+    from importlib.metadata import packages_distributions
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    folder = write_bundle(assignment, tmp_path, make_zip=False)
+    listed = {}
+    for line in (folder / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            req = Requirement(line)
+            listed[canonicalize_name(req.name)] = str(req.specifier)
+    pins = dict(line.split("#")[0].strip().split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line.split("#")[0])
+    for name, version in pins.items():
+        if canonicalize_name(name) in listed:
+            assert listed[canonicalize_name(name)] == f"=={version}", name
+    # every top-level import of the notebooks and the bundled modules (read here line by line, not
+    # with the bundle's own parser) is the standard library, utils, or a listed distribution's
+    code = [c.source for p in folder.glob("*.ipynb") for c in nbformat.read(str(p), as_version=4).cells
+            if c.cell_type == "code"] + [p.read_text() for p in (folder / "utils").rglob("*.py")]
+    names = {m for text in code for m in re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", text, re.MULTILINE)}
+    provides = packages_distributions()
+    for name in sorted(names - set(sys.stdlib_module_names) - {"utils"}):
+        assert {canonicalize_name(d) for d in provides[name]} & set(listed), f"{name} is imported, its package not listed"
+    assert "jupyterlab" in listed and "numpy" in listed
+    assert not {"nbgrader", "torch", "dask", "pytest"} & set(listed)  # the instructor's tools stay out
+
+
+def test_bundle_requirements_refuse_a_package_the_course_does_not_pin():
+    from course.bundle import student_requirements
+    from course.paths import CourseError
+
+    assert "numpy==" in student_requirements(["import numpy as np"], "x")
+    with pytest.raises(CourseError, match="surely_not_a_module_xyz"):
+        student_requirements(["import surely_not_a_module_xyz"], "x")
+    with pytest.raises(CourseError, match="pygments .not in requirements.txt"):
+        student_requirements(["from pygments import lexers"], "x")
 
 
 @pytest.mark.parametrize("assignment", assignments())
