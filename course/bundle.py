@@ -15,6 +15,7 @@ the ``utils/data/`` files only when a bundled module names them, and a generated
 that ``utils/`` import, at the course's pinned versions, and JupyterLab.
 """
 import ast
+import functools
 import json
 import shutil
 import sys
@@ -221,14 +222,11 @@ def student_requirements(sources, assignment, root=COURSE_ROOT):
     the code ``sources`` import, plus JupyterLab, at the versions of the requirements.txt (else
     pyproject.toml) of ``root`` and of this workbook. CourseError for a module that no installed distribution provides, or
     whose distribution the course does not list."""
-    from importlib.metadata import packages_distributions
-
     from packaging.utils import canonicalize_name
-    provides = packages_distributions()
     versions = _course_versions(root)
     wanted, unknown = set(TO_OPEN_IT), []
     for module in third_party_modules(sources):
-        dists = provides.get(module)
+        dists = _distributions_of(module)
         if not dists:
             unknown.append(f"{module} (not installed here)")
             continue
@@ -240,6 +238,27 @@ def student_requirements(sources, assignment, root=COURSE_ROOT):
     head = [f"# {assignment}: what its notebook and utils/ import, and JupyterLab to open it{floor}.",
             "# Install into your Python environment with: python -m pip install -r requirements.txt"]
     return "\n".join(head + sorted(versions[d] for d in wanted)) + "\n"
+
+
+def _distributions_of(module):
+    """Names of the installed distributions that provide top-level ``module`` (None if none does).
+
+    Most are named as their module (numpy, IPython): a direct look-up. The others (sklearn) need
+    the map of every installed distribution's files, about a second to build, so it is built once."""
+    from importlib.metadata import PackageNotFoundError, distribution
+    try:
+        dist = distribution(module)
+        if module in (dist.read_text("top_level.txt") or module).split():
+            return [dist.metadata["Name"]]
+    except PackageNotFoundError:
+        pass
+    return _installed_modules().get(module)
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_modules():
+    from importlib.metadata import packages_distributions
+    return packages_distributions()
 
 
 def _python_floor(root):
