@@ -220,24 +220,26 @@ def third_party_modules(sources):
 def student_requirements(sources, assignment, root=COURSE_ROOT):
     """The text of a bundle's ``requirements.txt``: a line per distribution that provides a module
     the code ``sources`` import, plus JupyterLab, at the versions of the requirements.txt (else
-    pyproject.toml) of ``root`` and of this workbook. CourseError for a module that no installed distribution provides, or
-    whose distribution the course does not list."""
+    pyproject.toml) of ``root`` and of this workbook, else the version installed here. A module no
+    installed distribution provides is named in a comment (the file never stops a build or a grading run)."""
+    from importlib.metadata import version
+
     from packaging.utils import canonicalize_name
     versions = _course_versions(root)
     wanted, unknown = set(TO_OPEN_IT), []
     for module in third_party_modules(sources):
         dists = _distributions_of(module)
-        if not dists:
-            unknown.append(f"{module} (not installed here)")
-            continue
-        wanted |= {canonicalize_name(d) for d in dists}
-    unknown += [f"{d} (not in requirements.txt or pyproject.toml)" for d in sorted(wanted) if d not in versions]
-    if unknown:
-        raise CourseError(f"{assignment}: cannot say which version students need of {', '.join(unknown)}")
+        if dists:
+            wanted |= {canonicalize_name(d) for d in dists}
+        else:
+            unknown.append(module)
+    lines = sorted(versions.get(d) or f"{d}=={version(d)}" for d in wanted)
     floor = _python_floor(root)
     head = [f"# {assignment}: what its notebook and utils/ import, and JupyterLab to open it{floor}.",
             "# Install into your Python environment with: python -m pip install -r requirements.txt"]
-    return "\n".join(head + sorted(versions[d] for d in wanted)) + "\n"
+    if unknown:
+        head.append(f"# Also imported, from no package installed where this file was made: {', '.join(unknown)}")
+    return "\n".join(head + lines) + "\n"
 
 
 def _distributions_of(module):
