@@ -1,6 +1,5 @@
 """``course check``: the source earns full marks and the untouched release earns zero."""
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 

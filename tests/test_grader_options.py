@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from traitlets.config import Config
 
 from course.cli import GRADER_OPTIONS, build_parser
 from course.grading.options import CourseGrader, grader_options

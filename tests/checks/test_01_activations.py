@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from course.reference import activations as ref
-from tests.checks.harness import checks_of, failed, module_namespace
+from tests.checks.harness import failed, module_namespace
 
 ASG = "01_activations"
 

@@ -11,7 +11,7 @@ from scipy.special import softmax as scipy_softmax
 from course.paths import COURSE_ROOT
 from course.reference import losses, mlp
 from course.validation import read_notebook
-from tests.checks.harness import checks_of, failed, verdicts
+from tests.checks.harness import failed, verdicts
 
 ASG = "04_mnist_softmax"
 NOTEBOOK = COURSE_ROOT / "source" / ASG / f"{ASG}.ipynb"

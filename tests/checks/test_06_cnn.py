@@ -4,7 +4,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from course.reference import cnn_utils as ref
-from tests.checks.harness import checks_of, failed, module_namespace, verdicts
+from tests.checks.harness import failed, module_namespace, verdicts
 
 ASG = "06_cnn"
 FAST = {"conv_forward_fast": "conv_forward", "conv_backward_fast": "conv_backward",

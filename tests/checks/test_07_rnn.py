@@ -7,7 +7,7 @@ import pytest
 
 from course.reference import char_model as cm
 from course.reference import rnn_utils as ref
-from tests.checks.harness import checks_of, failed, module_namespace, verdicts
+from tests.checks.harness import failed, module_namespace, verdicts
 
 ASG = "07_rnn"
 

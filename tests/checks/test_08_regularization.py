@@ -9,7 +9,7 @@ import pytest
 from course.paths import COURSE_ROOT
 from course.reference import regularization as ref
 from course.validation import read_notebook
-from tests.checks.harness import checks_of, failed, verdicts
+from tests.checks.harness import failed, verdicts
 
 ASG = "08_regularization"
 NOTEBOOK = COURSE_ROOT / "source" / ASG / f"{ASG}.ipynb"
