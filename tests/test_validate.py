@@ -101,6 +101,22 @@ def test_report_text_and_ok():
     assert ValidationReport("nb.ipynb", 1.0, functions[:1], []).ok
 
 
+def test_environment_differences_from_the_bundle_requirements(tmp_path):
+    from importlib.metadata import version
+
+    from utils.validate import environment_differences
+    assert environment_differences(tmp_path) == []  # no requirements.txt: nothing to compare
+    (tmp_path / "requirements.txt").write_text(
+        "# a comment\n\nnumpy==0.0.1\nsurely-not-installed-xyz==1.0\n"
+        f"nbformat=={version('nbformat')}\nipython>=9.0  # a lower bound is not compared\n")
+    found = environment_differences(tmp_path)
+    assert found == [f"numpy {version('numpy')} here, 0.0.1 in requirements.txt", "surely-not-installed-xyz is not installed"]
+    report = ValidationReport("nb.ipynb", 1.0, [], [], environment=found)
+    text = " ".join(format_report(report).split())  # (wrapped to the terminal's width)
+    assert "Your Python differs from the course's: numpy" in text and "pip install -r requirements.txt" in text
+    assert "differs" not in format_report(ValidationReport("nb.ipynb", 1.0, [], []))
+
+
 def test_missing_file(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nothing.ipynb")]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -257,3 +273,4 @@ def test_student_command_on_the_solved_notebook_in_the_bundle(bundle):
     ids = solution_ids(reference(ASG))
     assert _statuses(proc.stdout) == {i: "ok" for i in ids}
     assert "Everything ran without error" in proc.stdout
+    assert "differs from the course's" not in proc.stdout  # this environment has the bundle's requirements.txt

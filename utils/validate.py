@@ -116,6 +116,7 @@ class ValidationReport:
     other_errors: list
     problem: str = ""  # the run itself went wrong (kernel died, timeout)
     first_error: tuple = None  # (cell number, message) of the first cell that raised
+    environment: list = field(default_factory=list)  # how this Python differs from requirements.txt
 
     @property
     def ok(self):
@@ -284,12 +285,37 @@ def first_error(nb):
     return None
 
 
+def environment_differences(folder):
+    """How the packages installed here differ from the ``requirements.txt`` in ``folder`` (the
+    assignment's, beside the notebook): one line per pinned package missing or at another version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    path = Path(folder) / "requirements.txt"
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, wanted = line.split("#")[0].strip().partition("==")
+        if not name:
+            continue
+        name = re.split(r"[<>=!~\[; ]", name, maxsplit=1)[0]
+        try:
+            have = version(name)
+        except PackageNotFoundError:
+            out.append(f"{name} is not installed")
+            continue
+        if sep and have != wanted.strip():
+            out.append(f"{name} {have} here, {wanted.strip()} in requirements.txt")
+    return out
+
+
 def validate(path, timeout=DEFAULT_TIMEOUT, quick=True):
     """Execute and summarize a notebook; returns a ValidationReport."""
     path = resolve(path)
     nb, seconds, problem = execute(path, timeout, quick)
     functions, other_errors = summarize(nb)
-    return ValidationReport(path, seconds, functions, other_errors, problem, first_error(nb))
+    return ValidationReport(path, seconds, functions, other_errors, problem, first_error(nb),
+                            environment_differences(path.parent))
 
 
 def _points(x):
@@ -303,6 +329,10 @@ def format_report(report, width=100):
     except ValueError:
         shown = report.path
     lines = [f"Checked {shown} in {report.seconds:.1f} s (quick mode).", ""]
+    if report.environment:
+        lines += textwrap.wrap("Your Python differs from the course's: " + "; ".join(report.environment) + ". "
+                               "Results may differ from the grader's; `python -m pip install -r requirements.txt` "
+                               "in this folder installs the course's versions.", width) + [""]
     if report.functions:
         name_w = max(8, *(len(f.label) for f in report.functions))
         lines.append(f"  {'function':{name_w}}  {'points':>6}  status")
