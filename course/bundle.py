@@ -222,8 +222,6 @@ def student_requirements(sources, assignment, root=COURSE_ROOT):
     the code ``sources`` import, plus JupyterLab, at the versions of the requirements.txt (else
     pyproject.toml) of ``root`` and of this workbook, else the version installed here. A module no
     installed distribution provides is named in a comment (the file never stops a build or a grading run)."""
-    from importlib.metadata import version
-
     from packaging.utils import canonicalize_name
     versions = _course_versions(root)
     wanted, unknown = set(TO_OPEN_IT), []
@@ -233,13 +231,22 @@ def student_requirements(sources, assignment, root=COURSE_ROOT):
             wanted |= {canonicalize_name(d) for d in dists}
         else:
             unknown.append(module)
-    lines = sorted(versions.get(d) or f"{d}=={version(d)}" for d in wanted)
+    lines = sorted(versions.get(d) or _installed_pin(d) for d in wanted)
     floor = _python_floor(root)
     head = [f"# {assignment}: what its notebook and utils/ import, and JupyterLab to open it{floor}.",
             "# Install into your Python environment with: python -m pip install -r requirements.txt"]
     if unknown:
         head.append(f"# Also imported, from no package installed where this file was made: {', '.join(unknown)}")
     return "\n".join(head + lines) + "\n"
+
+
+def _installed_pin(distribution):
+    """``name==version`` as installed here, or the bare name when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return f"{distribution}=={version(distribution)}"
+    except PackageNotFoundError:
+        return distribution
 
 
 def _distributions_of(module):

@@ -774,6 +774,8 @@ def test_bundle_requirements_of_packages_the_course_does_not_pin():
     assert f"pygments=={version('pygments')}" in lines
     assert lines[2] == "# Also imported, from no package installed where this file was made: surely_not_a_module_xyz"
     assert not [line for line in lines if line.startswith(("json", "surely"))]
+    from course.bundle import _installed_pin
+    assert _installed_pin("surely-not-installed-xyz") == "surely-not-installed-xyz"
 
 
 @pytest.mark.parametrize("assignment", assignments())

@@ -106,6 +106,8 @@ def test_environment_differences_from_the_bundle_requirements(tmp_path):
 
     from utils.validate import environment_differences
     assert environment_differences(tmp_path) == []  # no requirements.txt: nothing to compare
+    (tmp_path / "requirements.txt").write_bytes(b"\xff\xfe\x00garbage")
+    assert environment_differences(tmp_path) == []  # unreadable: nothing to compare, no crash
     (tmp_path / "requirements.txt").write_text(
         "# a comment\n\nnumpy==0.0.1\nsurely-not-installed-xyz==1.0\n"
         f"nbformat=={version('nbformat')}\nipython>=9.0  # a lower bound is not compared\n")

@@ -290,11 +290,12 @@ def environment_differences(folder):
     assignment's, beside the notebook): one line per pinned package missing or at another version."""
     from importlib.metadata import PackageNotFoundError, version
 
-    path = Path(folder) / "requirements.txt"
-    if not path.is_file():
+    try:
+        text = (Path(folder) / "requirements.txt").read_text(encoding="utf-8")
+    except (OSError, ValueError):  # none, or unreadable: nothing to compare
         return []
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         name, sep, wanted = line.split("#")[0].strip().partition("==")
         if not name:
             continue
