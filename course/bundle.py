@@ -338,7 +338,7 @@ def bundle_files(assignment, root=COURSE_ROOT):
     return files
 
 
-def stale_utils(assignment, root=COURSE_ROOT):
+def stale_bundle_files(assignment, root=COURSE_ROOT):
     """Files of ``release/<assignment>/utils/`` and its ``requirements.txt`` that differ from the
     bundle's (empty when in sync)."""
     release = Path(root) / "release" / assignment

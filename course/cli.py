@@ -230,13 +230,13 @@ def cmd_bench(args):
 
 
 def cmd_release(args):
-    from course.bundle import stale_utils, write_bundle
+    from course.bundle import stale_bundle_files, write_bundle
 
     out = Path(args.out).resolve() if args.out else args.root / "dist"
     for asg in _assignments(args):
-        stale = stale_utils(asg, args.root)
+        stale = stale_bundle_files(asg, args.root)
         if stale:
-            print(f"note: release/{asg}/utils is not up to date ({', '.join(stale)}); "
+            print(f"note: release/{asg} is not up to date ({', '.join(stale)}); "
                   f"run `python -m course build {asg}` so that nbgrader's exchange ships the same", file=sys.stderr)
         folder = write_bundle(asg, out, args.root)
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())

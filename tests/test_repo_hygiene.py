@@ -34,11 +34,11 @@ def test_release_equals_fresh_build(assignment):
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_release_is_the_student_bundle(assignment):
-    """release/ASG/utils holds the utils modules its notebook needs (nbgrader's exchange ships it)."""
-    from course.bundle import stale_utils
+    """release/ASG holds the utils modules its notebook needs and their requirements.txt (nbgrader's exchange ships it)."""
+    from course.bundle import stale_bundle_files
 
-    stale = stale_utils(assignment, ROOT)
-    assert not stale, f"release/{assignment}/utils differs from its bundle in {stale}: run `python -m course build {assignment}`"
+    stale = stale_bundle_files(assignment, ROOT)
+    assert not stale, f"release/{assignment} differs from its bundle in {stale}: run `python -m course build {assignment}`"
 
 
 def test_bundles_are_not_committed():
