@@ -191,7 +191,7 @@ def _course_versions(root=COURSE_ROOT):
     the course's own (when it has them) taking precedence."""
     import tomllib
 
-    from packaging.requirements import Requirement
+    from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
     lines = []
     for folder in dict.fromkeys([COURSE_ROOT, Path(root)]):
@@ -201,7 +201,10 @@ def _course_versions(root=COURSE_ROOT):
             lines += [line.split("#")[0].strip() for line in (folder / "requirements.txt").read_text().splitlines()]
     versions = {}
     for line in filter(None, lines):  # a pin (requirements.txt, read last) replaces a lower bound
-        req = Requirement(line)
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:  # pip's options (-r, --index-url), URLs: not a version to copy
+            continue
         versions[canonicalize_name(req.name)] = f"{req.name}{req.specifier}"
     return versions
 

@@ -778,6 +778,15 @@ def test_bundle_requirements_of_packages_the_course_does_not_pin():
     assert _installed_pin("surely-not-installed-xyz") == "surely-not-installed-xyz"
 
 
+def test_bundle_requirements_read_a_course_requirements_file_with_pip_options(tmp_path):
+    """Another course's requirements.txt may hold pip's options: they are skipped, its pins win."""
+    from course.bundle import student_requirements
+    (tmp_path / "requirements.txt").write_text("--index-url https://example.org/simple\n-r more.txt\n"
+                                               "numpy==9.9.9  # theirs\n")
+    lines = student_requirements(["import numpy"], "x", tmp_path).splitlines()
+    assert "numpy==9.9.9" in lines and not [line for line in lines if line.startswith("-")]
+
+
 @pytest.mark.parametrize("assignment", assignments())
 def test_bundle_has_no_answer_key_or_hidden_test(assignment, tmp_path):
     folder = write_bundle(assignment, tmp_path, make_zip=False)
