@@ -132,6 +132,10 @@ def _grader_problem(job):
     folder or module is missing or broken), or ''. Never a silent fallback: the run fails it, with this."""
     if job.get("isolate", True) and isolation_available():
         return f"the grading sandbox is not available on host {os.uname().nodename}: {isolation_available()}"
+    from course.grading.provisioner import registration_problem
+
+    if registration_problem():  # every kernel start would fail: not a 0 for every student
+        return f"{registration_problem()} (host {os.uname().nodename})"
     folder = job.get("checks_dir", "")
     if not folder:
         return ""
