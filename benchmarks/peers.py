@@ -41,10 +41,10 @@ import time
 
 import numpy as np
 
+from benchmarks.cnn import CONFIG as CNN  # the CNN's settings are those of benchmarks/cnn.py
 from benchmarks.mnist_mlp import CONFIG as MLP  # the MLP's settings are those of benchmarks/mnist_mlp.py
 
 CONV = {"m": 64, "n": 28, "n_C_prev": 8, "n_C": 16, "f": 3, "hp": {"pad": 1, "stride": 1}}
-CNN = {"epochs": 4, "batch_size": 64, "lr": 3e-3, "lr_decay": 0.4, "seed": 0}  # as benchmarks/cnn.py
 REPEATS = 20
 THREADS = (1, 2)
 PARTS = ("conv", "cnn", "mlp")

@@ -34,12 +34,24 @@ def run(names=None, results_path=RESULTS):
         for key, value in figures.items():
             print(f"   {key} = {json.dumps(value)}")
         print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)
-        measured = {"date": time.strftime("%Y-%m-%d"),
-                    "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"}
+        measured = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
         # a smoke run (figures under NAME_smoke only) or a skipped section never re-dates the real figures
         stamp = None if not figures else f"{name}_smoke" if set(figures) == {f"{name}_smoke"} else name
         results = _merge(results_path, figures, stamp, measured)
     return results
+
+
+def machine():
+    """What the figures were measured on, e.g. ``x86_64 AMD EPYC, 2 cores, Python 3.11.7``: the same code runs
+    at different speeds (and ratios) on different CPUs of the same size."""
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    except OSError:  # not Linux
+        cpu = platform.processor()
+    name = f"{platform.machine()} {cpu}".strip()
+    return f"{name}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
 
 
 def _merge(path, figures, name, measured):

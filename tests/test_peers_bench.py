@@ -3,6 +3,7 @@
 Fast (no training, no torch needed): no time is asserted here, timed figures live in the benchmark.
 """
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,6 +41,25 @@ def test_a_smoke_run_never_redates_the_real_figures(monkeypatch, tmp_path):
     merged = bench.run(["peers"], results_path=results)
     assert merged["peers_conv_ratio"] == 1.5 and merged["peers_smoke"] == {"peers_conv_ratio": 9.0}
     assert merged["_measured_on"]["peers"] == {"date": "2026-11-30"} and "peers_smoke" in merged["_measured_on"]
+
+
+def test_a_dated_run_names_the_cpu_it_ran_on(monkeypatch, tmp_path):
+    """Figures of the same code differ between CPUs of the same size (Intel and AMD machines here): the
+    date stamp names the CPU model, from /proc/cpuinfo."""
+    import os
+    import platform
+
+    from course import bench
+
+    monkeypatch.setattr(peers, "run", lambda: {"peers_conv_ratio": 1.2})
+    results = tmp_path / "results.json"
+    stamp = bench.run(["peers"], results_path=results)["_measured_on"]["peers"]["machine"]
+    assert stamp.endswith(f", {os.cpu_count()} cores, Python {platform.python_version()}")
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next(line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                     if line.startswith("model name"))
+        assert stamp.startswith(f"{platform.machine()} {model},")
 
 
 def test_compare_accepts_float32_noise_and_detects_a_mismatch():
