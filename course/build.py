@@ -64,9 +64,10 @@ def write_expected(assignment, root=COURSE_ROOT):
 
     The visible tests print these (``utils.testing.expected``): every expected number a student
     reads is computed from the answer key here, never typed. Nothing is written for an assignment
-    without checks; the file is only replaced when its content changes.
+    without checks; the file is only replaced when a value changes by more than float rounding
+    (``course.checks.same_expected``), so a build on another CPU reproduces the committed file.
     """
-    from course.checks import EXPECTED_FILE, expected_json, load_checks
+    from course.checks import EXPECTED_FILE, expected_json, load_checks, same_expected
     from course.grading.engine import checks_folder
 
     folder = checks_folder(make_api(root), root)
@@ -75,7 +76,7 @@ def write_expected(assignment, root=COURSE_ROOT):
         return None
     path = Path(root) / "source" / assignment / EXPECTED_FILE
     text = expected_json(checks)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
+    if not path.exists() or not same_expected(path.read_text(encoding="utf-8"), text):
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)

@@ -91,3 +91,44 @@ def test_every_pinned_dependency_supports_the_oldest_python_we_promise():
     assert not refused, f"requires-python promises {floor}, but " + "; ".join(refused)
     assert re.findall(r"Python (\d+\.\d+)\+", (ROOT / "README.md").read_text()) == [floor] * 2
     assert f"sys.version_info >= ({floor.replace('.', ', ')})" in (ROOT / "Makefile").read_text()
+
+
+def test_expected_values_equal_up_to_float_rounding_only():
+    """The same checks computed on another CPU give other last bits; any other change is a change."""
+    from course.checks import same_expected
+
+    old = '{\n"a": {"__array__": [[0.28759200313136, 1e-300]], "dtype": "float64"},\n"n": 3,\n"s": "x"\n}\n'
+    assert same_expected(old, old.replace("0.28759200313136", "0.2875920031313599"))
+    assert same_expected(old, old.replace("1e-300", "0.0"))  # below the absolute tolerance
+    assert not same_expected(old, old.replace("0.28759200313136", "0.2875921"))  # 3e-7 of itself: a real change
+    assert not same_expected(old, old.replace('"n": 3', '"n": 3.0'))
+    assert not same_expected(old, old.replace('"x"', '"y"'))
+    assert not same_expected(old, old.replace('"s": "x"', '"s": "x", "t": 1'))
+    assert not same_expected(old, old.replace("1e-300]", "1e-300, 0.5]"))
+    assert not same_expected("{ broken", old)
+
+
+def test_a_build_on_another_cpu_keeps_the_committed_expected_values(tmp_path):
+    """write_expected (every build) keeps expected.json when the values it computes differ from the file's by
+    float rounding only, so release/ equals a fresh build on any machine, and rewrites it on a real change."""
+    import shutil
+
+    from course.build import write_expected
+
+    shutil.copytree(ROOT / "source" / "01_activations", tmp_path / "source" / "01_activations")
+    (tmp_path / "nbgrader_config.py").symlink_to(ROOT / "nbgrader_config.py")
+    path = tmp_path / "source" / "01_activations" / "expected.json"
+    computed = path.read_text()
+    values = json.loads(computed)
+    first = values["sigmoid"]["__array__"][1]  # sigmoid(-2.0)
+    assert isinstance(first, float)
+
+    def with_first(value):
+        return computed.replace(json.dumps(first), json.dumps(value), 1)
+
+    path.write_text(with_first(first * (1 + 1e-14)))  # as another CPU might compute it
+    write_expected("01_activations", tmp_path)
+    assert path.read_text() == with_first(first * (1 + 1e-14))
+    path.write_text(with_first(first * (1 + 1e-4)))  # a stale value
+    write_expected("01_activations", tmp_path)
+    assert path.read_text() == computed
