@@ -100,6 +100,28 @@ def test_kernels_that_cannot_start_fail_the_run_and_record_no_grade(course):
     assert [r.status for r in again] == ["graded", "graded"] and scores() == before
 
 
+
+def test_a_provisioner_jupyter_client_cannot_find_fails_the_run_and_records_no_grade(course, monkeypatch):
+    """The kernel spec names a provisioner this Python has no entry point for (a course run from a checkout
+    never installed): jupyter_client raises ModuleNotFoundError, not RuntimeError, at every kernel start.
+    The grader's failure, with the reason, never a 0 for every student."""
+    from nbgrader.api import Gradebook
+
+    from course.grading import provisioner
+
+    def scores():
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "dl-workbook") as gb:
+            return {s: gb.find_submission("tiny", s).score for s in ("ann", "bob")}
+    grade_assignment("tiny", course, students=["ann", "bob"], timeout=10, feedback=False)
+    before = scores()
+    assert all(before.values())
+    monkeypatch.setattr(provisioner, "PROVISIONER", "course-sandbox-not-installed")
+    failed = grade_assignment("tiny", course, students=["ann", "bob"], timeout=10, feedback=False, force=True)
+    assert [r.status for r in failed] == ["failed", "failed"], [(r.student, r.error) for r in failed]
+    assert all(r.error.startswith("the kernel could not start") and "not been registered" in r.error
+               for r in failed), [r.error for r in failed]
+    assert scores() == before
+
 def test_a_submission_of_too_many_files_scores_0_with_the_reason(course):
     """The kernel's working directory is a capped tmpfs (4 KB at least per file): a submission whose
     files do not fit there is its own problem (0, with the reason), never a grader failure."""

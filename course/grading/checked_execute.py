@@ -142,10 +142,13 @@ class CheckedExecute(Execute):
                     stats["cell_seconds"] += time.monotonic() - t1
         except DeadKernelError:
             self._stopped = self._stopped or self._death_reason()
-        except RuntimeError as err:
+        except Exception as err:
+            if started and not isinstance(err, RuntimeError):
+                raise
             if started:  # (a RecursionError on what the student's code sent, say): the notebook stops there
                 self._stopped = self._stopped or f"the notebook stopped: {type(err).__name__}: {str(err).strip()[:300]}"
-            else:  # the kernel never started, before any of the student's code ran: the grader's failure
+            else:  # the kernel never started (a sandbox too small, a provisioner jupyter_client cannot find),
+                # before any of the student's code ran: the grader's failure, never a 0
                 self._stopped = self._stopped or f"the kernel could not start: {str(err).strip()[:300]}"
                 stats["kernel_failed"] = self._stopped
         finally:

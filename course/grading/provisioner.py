@@ -20,9 +20,7 @@ import os
 import select
 import signal
 import socket
-import sys
 import time
-from importlib.metadata import entry_points
 from pathlib import Path
 from queue import Empty
 
@@ -36,17 +34,6 @@ from course.grading.sandbox import MAX_MESSAGE_BYTES, Sandbox, zygote
 
 PROVISIONER = "course-sandbox"
 _KILLED = 128 + signal.SIGKILL
-
-
-def registration_problem():
-    """Why jupyter_client cannot find this provisioner in this Python environment, or ''.
-
-    It finds provisioners by their entry point, which only an installed course has: run from a checkout that
-    was never installed, every kernel start fails, and nbgrader would score every test cell 0."""
-    if entry_points(group="jupyter_client.kernel_provisioners", name=PROVISIONER):
-        return ""
-    return (f"the kernel provisioner {PROVISIONER!r} is not registered in the Python environment {sys.prefix}: "
-            f"install the course there with `pip install --no-deps -e .` (as `make setup` does)")
 
 
 class SandboxProvisioner(KernelProvisionerBase):
